@@ -1,0 +1,271 @@
+"""Linux isolation primitives for the sandbox worker: namespaces, a read-only minimal root, rlimits, privilege drop.
+
+Stdlib-only (the worker imports it before it chroots). The layers, from the worker down to one test:
+
+- worker (started once): its own mount, network, UTS and IPC namespaces; a minimal root filesystem built from
+  read-only bind mounts of the Python installation and system libraries (the project folder, home directories and
+  data are not in it); ``chroot`` into it. Network namespace = no interfaces but a down loopback: no network.
+- job init (one per program): a fresh PID namespace whose init is trusted harness code, a fresh mount namespace with
+  its own /proc, and a private size-limited tmpfs at /tmp and /dev/shm. When the init exits, the kernel kills every
+  process left in the namespace, so double-forked escapes die with it.
+- test process (one per test): resource limits, no new privileges, an unprivileged uid of its own, a clean
+  environment, the scratch directory as cwd.
+
+Without root the worker tries an unprivileged user namespace for the same layers; ``report()`` says what is active.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_DUMPABLE = 4
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+# System folders a Python program needs to run; /etc only in part (no secrets, no configuration of the host).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf", "/etc/ld.so.cache",
+             "/etc/ld.so.conf", "/etc/alternatives", "/etc/mime.types")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, data: str | None = None) -> None:
+    enc = (lambda s: s.encode() if s is not None else None)
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
+
+
+class Isolation:
+    """What the worker managed to set up; ``report()`` is shown to users so a weaker sandbox is never silent."""
+
+    def __init__(self):
+        self.root = os.geteuid() == 0
+        self.userns = False
+        self.netns = False
+        self.mountns = False
+        self.chroot = False
+        self.pidns = False
+        self.error = ""
+
+    def report(self) -> dict:
+        return {"root": self.root, "user_namespace": self.userns, "network_namespace": self.netns,
+                "mount_namespace": self.mountns, "minimal_root": self.chroot, "pid_namespace": self.pidns,
+                "unprivileged_uid": self.root, "error": self.error}
+
+    # -- worker level ------------------------------------------------------------------------------------------
+    def setup_worker(self, readable_paths: list[str]) -> None:
+        """Enter private namespaces and chroot into a read-only minimal root holding ``readable_paths``."""
+        try:
+            if self.root:
+                unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+            else:
+                self._enter_user_namespace()
+            self.netns = self.mountns = True
+        except OSError as e:
+            self.error = f"namespaces unavailable ({e}); running with resource limits only"
+            return
+        mount(None, "/", None, MS_REC | MS_PRIVATE)
+        new_root = "/tmp/.o1coder-root"
+        # a tmpfs over /tmp in this private namespace: the host's /tmp is neither read nor written
+        mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=16m")
+        os.makedirs(new_root)
+        mount("tmpfs", new_root, "tmpfs", MS_NOSUID, "mode=755,size=16m")
+        for path in _dedupe(list(SYSTEM_DIRS) + readable_paths):
+            self._expose(new_root, path)
+        etc = os.path.join(new_root, "etc")
+        os.makedirs(etc, exist_ok=True)
+        for path in ETC_FILES:
+            self._expose(new_root, path)
+        dev = os.path.join(new_root, "dev")
+        os.makedirs(dev, exist_ok=True)
+        for name in DEVICES:
+            self._expose(new_root, "/dev/" + name)
+        os.symlink("/proc/self/fd", os.path.join(dev, "fd"))
+        for i, name in enumerate(("stdin", "stdout", "stderr")):
+            os.symlink(f"/proc/self/fd/{i}", os.path.join(dev, name))
+        for name in ("proc", "tmp", "dev/shm"):
+            os.makedirs(os.path.join(new_root, name), exist_ok=True)
+        os.chmod(os.path.join(new_root, "tmp"), 0o1777)
+        mount(None, new_root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID)  # the root itself is read-only too
+        os.chroot(new_root)
+        os.chdir("/")
+        self.chroot = True
+        self.pidns = self._probe_pid_namespace()
+
+    @staticmethod
+    def _probe_pid_namespace() -> bool:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                unshare(CLONE_NEWPID | CLONE_NEWNS)
+                os._exit(0)
+            except BaseException:  # noqa: BLE001
+                os._exit(1)
+        return os.waitpid(pid, 0)[1] == 0
+
+    def _enter_user_namespace(self) -> None:
+        uid, gid = os.geteuid(), os.getegid()
+        unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+        with open("/proc/self/setgroups", "w") as f:
+            f.write("deny")
+        with open("/proc/self/uid_map", "w") as f:
+            f.write(f"0 {uid} 1")
+        with open("/proc/self/gid_map", "w") as f:
+            f.write(f"0 {gid} 1")
+        self.userns = True
+
+    @staticmethod
+    def _expose(new_root: str, path: str) -> None:
+        """Bind ``path`` read-only at the same place in ``new_root`` (symlinks are recreated, not bound)."""
+        if not os.path.lexists(path):
+            return
+        target = new_root + path
+        parent = os.path.dirname(target)
+        os.makedirs(parent, exist_ok=True)
+        if os.path.lexists(target):
+            return
+        if os.path.islink(path):
+            os.symlink(os.readlink(path), target)
+            return
+        if os.path.isdir(path):
+            os.makedirs(target, exist_ok=True)
+        else:
+            open(target, "w").close()
+        mount(path, target, None, MS_BIND | MS_REC)
+        mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV * (not path.startswith("/dev/")))
+
+    # -- job level ----------------------------------------------------------------------------------------------
+    def enter_job_namespaces(self) -> None:
+        """Called in the job's first fork: the next child becomes init of a fresh PID namespace."""
+        if not self.pidns:
+            return
+        try:
+            unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
+        except OSError:
+            self.pidns = False  # this job only (we are in a forked child): fall back to process groups
+
+    def setup_job_mounts(self, scratch_mb: int) -> None:
+        """In the job's init: its own /proc and a fresh private /tmp and /dev/shm."""
+        if self.pidns:
+            mount(None, "/", None, MS_REC | MS_PRIVATE)
+            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={int(scratch_mb)}m")
+            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=16m")
+
+
+def apply_limits(limits: dict) -> None:
+    """Resource limits for a test process. CPU is enforced by the kernel at the next whole second; the verdict
+    compares the measured CPU time with the exact limit."""
+    cpu = int(limits["cpu_seconds"]) + 1
+    mem = int(limits["memory_mb"]) * 1024 * 1024
+    fsize = int(limits["file_size_mb"]) * 1024 * 1024
+    for res, value in (
+        (resource.RLIMIT_CPU, (cpu, cpu + 1)),
+        (resource.RLIMIT_AS, (mem, mem)),
+        (resource.RLIMIT_NPROC, (int(limits["max_processes"]),) * 2),
+        (resource.RLIMIT_FSIZE, (fsize, fsize)),
+        (resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2),
+        (resource.RLIMIT_CORE, (0, 0)),
+    ):
+        try:
+            resource.setrlimit(res, value)
+        except (ValueError, OSError):
+            if res != resource.RLIMIT_NPROC:  # NPROC is unsupported in some containers; the rest must hold
+                raise
+
+
+def drop_privileges(uid: int | None) -> None:
+    """No new privileges ever (setuid binaries stay inert), then become ``uid`` when we are root."""
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if uid is not None and os.geteuid() == 0:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    prctl(PR_SET_DUMPABLE, 0)
+
+
+def kill_all_but_me() -> None:
+    """From a PID namespace's init ONLY: kill every other process in the namespace and reap them.
+
+    (Outside a PID namespace, kill(-1) would reach every process the caller may signal; callers check.)
+    """
+    import signal
+    import time
+
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.001)
+
+
+def _dedupe(paths: list[str]) -> list[str]:
+    """Absolute, existing, without paths already inside another one of the list."""
+    real = sorted({os.path.abspath(p) for p in paths if p and os.path.isabs(p)})
+    out: list[str] = []
+    for p in real:
+        if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in out):
+            out.append(p)
+    return out
+
+
+def python_paths() -> list[str]:
+    """The folders the running interpreter imports from (installation, standard library, site-packages).
+
+    Only entries under the interpreter's prefixes are kept: an editable install's source folder (the project, its
+    data, its runs) must not be readable by candidates.
+    """
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    paths = set(prefixes)
+    exe = os.path.realpath(sys.executable)
+    paths.add(os.path.dirname(os.path.dirname(exe)))
+    for entry in sys.path:
+        if entry and any(entry.startswith(p) for p in prefixes):
+            paths.add(entry)
+    return sorted(paths)
+
+
+__all__ = ["Isolation", "apply_limits", "drop_privileges", "kill_all_but_me", "python_paths", "errno"]

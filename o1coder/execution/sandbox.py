@@ -1,0 +1,292 @@
+"""The sandbox front end: a pool of pre-started workers, a result cache, and honest verdicts.
+
+``run()`` never raises on hostile code: whatever a program does, it returns an :class:`ExecResult` within the limits,
+and a worker that dies is replaced. See worker.py / harness.py / isolation.py for what happens inside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import queue
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from o1coder.execution import judge, worker
+from o1coder.execution.limits import Limits
+from o1coder.execution.result import ExecResult, TestOutcome
+from o1coder.problems import TestCase
+
+log = logging.getLogger(__name__)
+
+WORKER_SCRIPT = Path(worker.__file__).resolve()
+_WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+
+Job = tuple  # (code, tests, setup)
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself cannot work here (e.g. no worker could start)."""
+
+
+class _Worker:
+    """One worker process and its two pipes."""
+
+    def __init__(self, readable_paths: Sequence[str]):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-E", "-s", str(WORKER_SCRIPT), *readable_paths],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=_WORKER_ENV, cwd="/", start_new_session=True, close_fds=True,
+        )
+        hello = self._receive(deadline=time.monotonic() + 30)
+        if not hello or not hello.get("ready"):
+            self.kill()
+            raise SandboxError("a sandbox worker failed to start")
+        self.isolation = hello["isolation"]
+        self.uid = hello.get("uid")  # the uid its candidates run as (None without root)
+
+    def request(self, job: dict, timeout: float) -> dict | None:
+        try:
+            worker.send(self.proc.stdin.fileno(), job)
+        except (BrokenPipeError, OSError):
+            return None
+        return self._receive(deadline=time.monotonic() + timeout)
+
+    def _receive(self, deadline: float) -> dict | None:
+        fd = self.proc.stdout.fileno()
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        try:
+            return worker.receive(fd)
+        except (OSError, ValueError):
+            return None
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()  # EOF: the worker exits on its own
+            self.proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()
+
+
+class Sandbox:
+    """Run untrusted programs against tests.
+
+    >>> with Sandbox(limits=Limits(cpu_seconds=2), workers=2) as sb:
+    ...     sb.run("def f(x): return 2 * x", [TestCase.call("f", [2], 4)]).status
+    'passed'
+
+    ``workers`` defaults to one per core. Results are cached by a hash of (code, tests, setup, limits).
+    ``readable_paths`` are extra folders candidates may read (read-only), e.g. a package outside the interpreter's
+    installation; by default candidates see only the Python installation and system libraries.
+    """
+
+    def __init__(self, limits: Limits | None = None, workers: int | None = None, cache: bool = True,
+                 cache_size: int = 100_000, readable_paths: Sequence[str] = ()):
+        self.limits = limits or Limits()
+        if not isinstance(self.limits, Limits):
+            raise TypeError(f"limits must be a Limits, got {type(limits).__name__}")
+        self.n_workers = int(workers or os.cpu_count() or 1)
+        if self.n_workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.cache_enabled = cache
+        self._cache: OrderedDict[str, ExecResult] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+        self._readable = [str(Path(p).resolve()) for p in readable_paths]
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
+        self.stats = {"executions": 0, "cache_hits": 0, "worker_restarts": 0}
+        self.isolation: dict = {}
+
+    # -- lifecycle -------------------------------------------------------------------------------------------------
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                return
+            starters = ThreadPoolExecutor(max_workers=self.n_workers)
+            workers = list(starters.map(lambda _: _Worker(self._readable), range(self.n_workers)))
+            starters.shutdown()
+            for w in workers:
+                self._all.append(w)
+                self._idle.put(w)
+            self.isolation = workers[0].isolation
+            if self.isolation.get("error") or not self.isolation.get("pid_namespace", True):
+                log.warning("sandbox isolation is reduced: %s", self.isolation)
+            self._pool = ThreadPoolExecutor(max_workers=self.n_workers, thread_name_prefix="sandbox")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is None:
+                return
+            self._pool.shutdown(wait=True)
+            self._pool = None
+            for w in self._all:
+                w.close()
+            self._all.clear()
+            self._idle = queue.Queue()
+
+    @property
+    def candidate_uids(self) -> set[int]:
+        """The uids this sandbox's candidates run as (for audits: no process of theirs outlives a run)."""
+        return {w.uid for w in self._all if w.uid is not None}
+
+    # -- running -----------------------------------------------------------------------------------------------------
+    def run(self, code: str, tests: Sequence[TestCase] = (), setup: str = "", cache: bool | None = None) -> ExecResult:
+        """Run ``code`` (after ``setup``) against ``tests``; see :class:`ExecResult` for the verdict."""
+        return self.run_many([(code, tests, setup)], cache=cache)[0]
+
+    def run_many(self, jobs: Iterable[Job], cache: bool | None = None) -> list[ExecResult]:
+        """Run many programs in parallel on the worker pool; results come back in input order."""
+        self.start()
+        use_cache = self.cache_enabled if cache is None else cache
+        jobs = [_normalise(j) for j in jobs]
+        keys = [self._key(*j) for j in jobs] if use_cache else [None] * len(jobs)
+        results: list[ExecResult | None] = [None] * len(jobs)
+        todo: dict[str | int, list[int]] = {}
+        for i, key in enumerate(keys):
+            hit = self._cache_get(key) if key else None
+            if hit is not None:
+                results[i] = hit
+                self.stats["cache_hits"] += 1
+            else:
+                todo.setdefault(key if key else i, []).append(i)  # identical jobs in one batch run once
+        firsts = [indices[0] for indices in todo.values()]
+        for i, result in zip(firsts, self._pool.map(lambda i: self._execute(*jobs[i]), firsts)):
+            for j in todo[keys[i] if keys[i] else i]:
+                results[j] = result
+            if keys[i]:
+                self._cache_put(keys[i], result)
+        return results  # type: ignore[return-value]
+
+    def _execute(self, code: str, tests: list[TestCase], setup: str) -> ExecResult:
+        started = time.monotonic()
+        plans = judge.plan_tests(tests)
+        job = {"code": code, "setup": setup, "plans": [p.wire for p in plans], "limits": self.limits.to_dict()}
+        timeout = (len(plans) + 2) * (self.limits.wall_seconds + 6) + 10
+        w = self._idle.get()
+        try:
+            reply = None
+            for _attempt in range(2):  # a worker found dead is replaced and the program tried once more
+                reply = w.request(job, timeout)
+                if reply is not None and w.alive():
+                    break
+                w = self._replace(w)
+        finally:
+            self._idle.put(w)
+        self.stats["executions"] += 1
+        result = _verdict(plans, reply)
+        result.duration = time.monotonic() - started
+        return result
+
+    def _replace(self, dead: _Worker) -> _Worker:
+        dead.kill()
+        self.stats["worker_restarts"] += 1
+        log.warning("a sandbox worker stopped answering; starting a new one")
+        fresh = _Worker(self._readable)
+        with self._lock:
+            self._all = [fresh if w is dead else w for w in self._all]
+        return fresh
+
+    # -- cache -------------------------------------------------------------------------------------------------------
+    def _key(self, code: str, tests: list[TestCase], setup: str) -> str:
+        blob = json.dumps([code, setup, [t.to_dict() for t in tests], self.limits.to_dict()], sort_keys=True,
+                          default=repr)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _cache_get(self, key: str) -> ExecResult | None:
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return _copy_cached(hit)
+        return None
+
+    def _cache_put(self, key: str, result: ExecResult) -> None:
+        if result.status == "crashed" and "sandbox" in result.message:
+            return  # a sandbox failure is not a property of the program
+        with self._cache_lock:
+            self._cache[key] = result
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
+
+def _normalise(job) -> tuple[str, list[TestCase], str]:
+    if not isinstance(job, (tuple, list)) or len(job) not in (2, 3):
+        raise TypeError("each job must be (code, tests) or (code, tests, setup)")
+    code, tests, setup = (*job, "") if len(job) == 2 else job
+    if not isinstance(code, str):
+        raise TypeError(f"code must be a string, got {type(code).__name__}")
+    tests = list(tests or [])
+    for t in tests:
+        if not isinstance(t, TestCase):
+            raise TypeError(f"tests must be TestCase objects, got {type(t).__name__}: build them with "
+                            "TestCase.assertion / TestCase.call / TestCase.stdio")
+    return code, tests, setup or ""
+
+
+def _verdict(plans: list[judge.Plan], reply: dict | None) -> ExecResult:
+    """Judge the worker's reply against the plans (expected values never left this process)."""
+    if reply is None:
+        outcomes = [TestOutcome("crashed", "the sandbox worker died; it was replaced") for _ in plans]
+        return ExecResult(status="crashed", outcomes=outcomes, message="sandbox worker failure")
+    if reply.get("compiled") is False:
+        msg = reply.get("message", "")
+        outcomes = [TestOutcome("compile_error", msg) for _ in plans]
+        return ExecResult(status="compile_error", outcomes=outcomes, compiled=False, message=msg)
+    records = {r["index"]: r for r in reply.get("records", [])}
+    fallback = reply.get("message") or "the program stopped before this test ran"
+    if not plans:  # no tests: the program was run once
+        rec = records.get(0)
+        outcome = judge.judge(judge.Plan({"kind": "load"}, None), rec) if rec else TestOutcome("timeout", fallback)
+        status = "passed" if outcome.passed else outcome.status
+        return ExecResult(status=status, outcomes=[], message=outcome.message)
+    outcomes = []
+    for i, plan in enumerate(plans):
+        rec = records.get(i)
+        if rec is None:
+            status = "timeout" if "wall time" in fallback else "crashed"
+            outcomes.append(TestOutcome(status, fallback))
+        else:
+            outcomes.append(judge.judge(plan, rec))
+    return ExecResult.from_outcomes(outcomes)
+
+
+def _copy_cached(result: ExecResult) -> ExecResult:
+    return ExecResult(status=result.status, outcomes=list(result.outcomes), compiled=result.compiled,
+                      duration=result.duration, message=result.message, cached=True)
