@@ -1,0 +1,259 @@
+"""Generation with a Hugging Face ``transformers`` model in this process, on CPU or GPU.
+
+All prompts x n samples go through ``model.generate`` together, split into batches of at most ``max_batch_size``
+rows (halved automatically on a CUDA out-of-memory error). Prompts are left-padded; stop strings end a row early
+(transformers' ``stop_strings``) and the text is cut before the first one; a seed makes a call reproducible.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, is_chat, truncate_at_stop
+
+logger = logging.getLogger(__name__)
+
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+class TransformersGenerator(BaseGenerator):
+    """A ``Generator`` over an already loaded model and tokenizer (e.g. the policy being trained).
+
+    Use ``TransformersGenerator.from_pretrained(path_or_hub_id, ...)`` to load one from disk or the hub.
+    A seed reproduces a call exactly (same prompts, n and max_batch_size): samples depend on their batch, unlike
+    vLLM's per-request seeds. Not thread-safe: call ``generate`` from one thread at a time.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, *, max_batch_size: int = 16, name: str | None = None) -> None:
+        super().__init__()
+        if max_batch_size < 1:
+            raise ValueError(f"max_batch_size must be >= 1; got {max_batch_size!r}")
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_batch_size = max_batch_size
+        self.name = name or getattr(model, "name_or_path", "") or type(model).__name__
+        self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        if self.pad_token_id is None:
+            raise ValueError(f"tokenizer of {self.name!r} has neither a pad nor an eos token")
+        self.eos_token_ids = _eos_ids(model, tokenizer)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name_or_path: str,
+        *,
+        dtype: str = "auto",
+        device: str = "auto",
+        max_batch_size: int = 16,
+        lora_path: str | None = None,
+        trust_remote_code: bool = False,
+        **model_kwargs: Any,
+    ) -> TransformersGenerator:
+        """Load a causal LM and its tokenizer; ``lora_path`` merges a PEFT adapter into the weights."""
+        try:
+            import transformers
+        except ImportError as error:
+            raise ImportError("the transformers backend needs transformers: pip install 'o1coder[train]'") from error
+
+        device = resolve_device(device)
+        torch_dtype = resolve_dtype(dtype, device)
+        dtype_arg = "dtype" if _version_at_least(transformers.__version__, (4, 56)) else "torch_dtype"
+        try:
+            tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=trust_remote_code)
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                name_or_path, trust_remote_code=trust_remote_code, **{dtype_arg: torch_dtype}, **model_kwargs
+            )
+        except OSError as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise OSError(
+                f"could not load model {name_or_path!r} ({reason}). A hub id needs a connection or the local hub "
+                f"cache: download it once with `huggingface-cli download {name_or_path}` (then the same name works "
+                "offline), pass a local checkpoint folder, or use the offline tiny model (name_or_path: tiny, "
+                "recipe tiny-cpu)."
+            ) from error
+        if lora_path:
+            model = _merge_lora(model, lora_path)
+        return cls(model.to(device), tokenizer, max_batch_size=max_batch_size, name=name_or_path)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def encode(self, prompt: Prompt) -> list[int]:
+        """The prompt's token ids, exactly as generation sees them (chat template applied for messages)."""
+        if is_chat(prompt):
+            if not getattr(self.tokenizer, "chat_template", None):
+                raise ValueError(
+                    f"model {self.name!r} has no chat template: pass plain-text prompts instead of messages"
+                )
+            text = self.tokenizer.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=True)
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        else:
+            ids = self.tokenizer(prompt)["input_ids"]
+        if not ids:
+            raise ValueError("cannot generate from an empty prompt (it has no tokens)")
+        return list(ids)
+
+    def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
+        encoded = [self.encode(prompt) for prompt in prompts]
+        rows = [ids for ids in encoded for _ in range(n)]  # prompt i's samples are rows i*n .. i*n+n-1
+        was_training = self.model.training  # a policy under training goes back to train mode afterwards
+        self.model.eval()
+        try:
+            with torch.random.fork_rng(devices=_cuda_devices(self.device), enabled=params.seed is not None):
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+                flat = self._generate_rows(rows, params)
+        finally:
+            self.model.train(was_training)
+        return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
+
+    def _generate_rows(self, rows: list[list[int]], params: SamplingParams) -> list[Completion]:
+        out: list[Completion] = []
+        start = 0
+        while start < len(rows):
+            size = min(self.max_batch_size, len(rows) - start)
+            try:
+                out.extend(self._generate_batch(rows[start : start + size], params))
+            except torch.cuda.OutOfMemoryError:
+                if size == 1:
+                    raise
+                torch.cuda.empty_cache()
+                self.max_batch_size = max(1, size // 2)
+                logger.warning("CUDA out of memory at batch size %d; retrying with %d", size, self.max_batch_size)
+                continue
+            start += size
+        return out
+
+    def _generate_batch(self, rows: list[list[int]], params: SamplingParams) -> list[Completion]:
+        width = max(len(ids) for ids in rows)
+        input_ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, ids in enumerate(rows):  # left padding: the last prompt token sits at the same column in every row
+            input_ids[i, width - len(ids) :] = torch.tensor(ids)
+            attention_mask[i, width - len(ids) :] = 1
+        kwargs = generation_kwargs(params)
+        if params.stop:
+            kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
+        output = self.model.generate(
+            input_ids=input_ids.to(self.device),
+            attention_mask=attention_mask.to(self.device),
+            pad_token_id=self.pad_token_id,
+            eos_token_id=sorted(self.eos_token_ids),
+            return_dict_in_generate=True,
+            output_logits=params.logprobs,
+            **kwargs,
+        )
+        generated = output.sequences[:, width:].tolist()
+        token_logprobs = None
+        if params.logprobs:
+            # raw model logits, before temperature/top-k/top-p: log p(token | prefix) under the model itself
+            logits = torch.stack(output.logits, dim=1).float()  # (rows, steps, vocab)
+            chosen = output.sequences[:, width:].unsqueeze(-1)
+            token_logprobs = torch.log_softmax(logits, dim=-1).gather(-1, chosen).squeeze(-1).tolist()
+        completions = []
+        for i, (ids, tokens) in enumerate(zip(rows, generated)):
+            count, finish, text = self._finish(tokens, params)
+            logprobs = tuple(token_logprobs[i][:count]) if token_logprobs is not None else None
+            completions.append(Completion(text, finish, len(ids), count, tuple(tokens[:count]), logprobs))
+        return completions
+
+    def _finish(self, tokens: list[int], params: SamplingParams) -> tuple[int, str, str]:
+        """Where a row really ended: (tokens produced, finish reason, text before any stop string)."""
+        end = next((i + 1 for i, t in enumerate(tokens) if t in self.eos_token_ids), None)
+        limit = end if end is not None else len(tokens)
+        text = self._decode(tokens[:limit])
+        if params.stop:
+            cut, stopped = truncate_at_stop(text, params.stop)
+            if stopped:
+                return self._tokens_until_stop(tokens[:limit], params.stop), "stop", cut
+        if end is not None:
+            return end, "stop", text
+        if len(tokens) < params.max_new_tokens:
+            # the batch ended early but this row saw neither eos nor a stop string: only padding follows
+            while limit > 0 and tokens[limit - 1] == self.pad_token_id:
+                limit -= 1
+            return limit, "stop", self._decode(tokens[:limit])
+        return len(tokens), "length", text
+
+    def _tokens_until_stop(self, tokens: list[int], stop: Sequence[str]) -> int:
+        """The shortest prefix whose text contains a stop string (binary search: containment only grows)."""
+        low, high = 1, len(tokens)
+        while low < high:
+            mid = (low + high) // 2
+            if truncate_at_stop(self._decode(tokens[:mid]), stop)[1]:
+                high = mid
+            else:
+                low = mid + 1
+        return low
+
+    def _decode(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+
+    def close(self) -> None:
+        self.model = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def generation_kwargs(params: SamplingParams) -> dict[str, Any]:
+    """Our sampling parameters as ``model.generate`` keyword arguments (greedy when temperature is 0)."""
+    kwargs: dict[str, Any] = {"max_new_tokens": params.max_new_tokens}
+    if params.greedy:
+        kwargs.update(do_sample=False)
+    else:
+        # top_k=0 is passed explicitly: transformers' default would otherwise be 50
+        kwargs.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=params.top_k)
+    return kwargs
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def resolve_dtype(dtype: str, device: str) -> Any:
+    """``auto``: float32 on CPU (half precision is slow there), the checkpoint's own dtype on GPU."""
+    if dtype == "auto":
+        return torch.float32 if device == "cpu" else "auto"
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of 'auto', {', '.join(map(repr, DTYPES))}; got {dtype!r}")
+    return DTYPES[dtype]
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids: set[int] = set()
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for value in (configured, tokenizer.eos_token_id):
+        if isinstance(value, int):
+            ids.add(value)
+        elif isinstance(value, (list, tuple)):
+            ids.update(value)
+    return ids
+
+
+def _cuda_devices(device: torch.device) -> list[int]:
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def _merge_lora(model: Any, lora_path: str) -> Any:
+    try:
+        from peft import PeftModel
+    except ImportError as error:
+        raise ImportError("loading a LoRA adapter needs peft: pip install 'o1coder[train]'") from error
+    return PeftModel.from_pretrained(model, lora_path).merge_and_unload()
+
+
+def _version_at_least(version: str, minimum: tuple[int, int]) -> bool:
+    parts = []
+    for piece in version.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts) >= minimum

@@ -1,0 +1,158 @@
+"""Generation with vLLM in this process: the fast path for search and self-play on a GPU.
+
+vLLM is an optional dependency (``pip install 'o1coder[vllm]'``) imported only when a ``VLLMGenerator`` is built.
+The translations between our types and vLLM's (``vllm_sampling_kwargs``, ``completions_from_output``,
+``llm_kwargs``) are pure functions, tested without vLLM. One engine serves many rounds: ``set_lora`` swaps the
+policy's LoRA adapter without reloading the base model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, is_chat
+
+logger = logging.getLogger(__name__)
+
+INSTALL_HINT = "pip install 'o1coder[vllm]'"
+
+
+def vllm_sampling_kwargs(params: SamplingParams, n: int) -> dict[str, Any]:
+    """Keyword arguments for ``vllm.SamplingParams``.
+
+    top_k: "disabled" is -1, which every vLLM release accepts (0 is accepted only by newer ones). logprobs=0 asks
+    for the chosen token's log-probability only. The stop strings are left out of the returned text (vLLM's
+    default), as in the other backends.
+    """
+    return {
+        "n": n,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "top_k": params.top_k if params.top_k > 0 else -1,
+        "max_tokens": params.max_new_tokens,
+        "stop": list(params.stop) or None,
+        "seed": params.seed,
+        "logprobs": 0 if params.logprobs else None,
+    }
+
+
+def completions_from_output(request_output: Any) -> list[Completion]:
+    """A ``vllm.RequestOutput`` (prompt_token_ids, outputs: list of CompletionOutput) as our Completions.
+
+    vLLM has already cut the text at a stop string and its ``token_ids`` end where generation stopped.
+    ``finish_reason`` is "length" or "stop" (anything else, e.g. "abort", is reported as "stop").
+    """
+    prompt_tokens = len(request_output.prompt_token_ids or ())
+    completions = []
+    for output in sorted(request_output.outputs, key=lambda o: o.index):
+        token_ids = tuple(output.token_ids)
+        completions.append(
+            Completion(
+                text=output.text,
+                finish_reason="length" if output.finish_reason == "length" else "stop",
+                prompt_tokens=prompt_tokens,
+                completion_tokens=len(token_ids),
+                token_ids=token_ids,
+                token_logprobs=_token_logprobs(output, token_ids),
+            )
+        )
+    return completions
+
+
+def _token_logprobs(output: Any, token_ids: tuple[int, ...]) -> tuple[float, ...] | None:
+    """The chosen token's log-probability at each position, from vLLM's per-position {token_id: Logprob}."""
+    positions = getattr(output, "logprobs", None)
+    if not positions:
+        return None
+    return tuple(float(position[token].logprob) for position, token in zip(positions, token_ids))
+
+
+def llm_kwargs(
+    model: str,
+    *,
+    dtype: str = "auto",
+    tensor_parallel_size: int = 1,
+    gpu_memory_utilization: float = 0.9,
+    max_model_len: int | None = None,
+    enable_lora: bool = False,
+    max_lora_rank: int = 16,
+    trust_remote_code: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Keyword arguments for ``vllm.LLM``: prefix caching on (search re-sends long shared prefixes)."""
+    kwargs: dict[str, Any] = {
+        "model": model,
+        "dtype": dtype,
+        "tensor_parallel_size": tensor_parallel_size,
+        "gpu_memory_utilization": gpu_memory_utilization,
+        "enable_prefix_caching": True,
+        "trust_remote_code": trust_remote_code,
+        "enable_lora": enable_lora,
+    }
+    if max_model_len is not None:
+        kwargs["max_model_len"] = max_model_len
+    if enable_lora:
+        kwargs["max_lora_rank"] = max_lora_rank
+    kwargs.update(extra)
+    return kwargs
+
+
+class VLLMGenerator(BaseGenerator):
+    """A ``Generator`` over an in-process ``vllm.LLM``."""
+
+    def __init__(self, model: str, *, lora_path: str | None = None, **engine_options: Any) -> None:
+        super().__init__()
+        try:
+            import vllm
+        except ImportError as error:
+            raise ImportError(f"the vllm backend needs vLLM (a CUDA machine): {INSTALL_HINT}") from error
+        self._vllm = vllm
+        self.name = model
+        enable_lora = bool(engine_options.pop("enable_lora", False) or lora_path)
+        self.llm = vllm.LLM(**llm_kwargs(model, enable_lora=enable_lora, **engine_options))
+        self._lora_request = None
+        self._lora_ids: dict[str, int] = {}
+        if lora_path:
+            self.set_lora(lora_path)
+
+    def set_lora(self, lora_path: str | None) -> None:
+        """Generate with this LoRA adapter from now on (None: the base model). The engine is not reloaded."""
+        if lora_path is None:
+            self._lora_request = None
+            return
+        from vllm.lora.request import LoRARequest
+
+        lora_id = self._lora_ids.setdefault(lora_path, len(self._lora_ids) + 1)  # ids start at 1
+        self._lora_request = LoRARequest(f"adapter-{lora_id}", lora_id, lora_path)
+
+    def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
+        sampling = self._vllm.SamplingParams(**vllm_sampling_kwargs(params, n))
+        results: list[list[Completion] | None] = [None] * len(prompts)
+        texts = [i for i, p in enumerate(prompts) if not is_chat(p)]
+        chats = [i for i, p in enumerate(prompts) if is_chat(p)]
+        if texts:
+            outputs = self.llm.generate(
+                [prompts[i] for i in texts], sampling, use_tqdm=False, lora_request=self._lora_request
+            )
+            self._place(results, texts, outputs)
+        if chats:
+            outputs = self.llm.chat(
+                [list(prompts[i]) for i in chats],
+                sampling,
+                use_tqdm=False,
+                lora_request=self._lora_request,
+                add_generation_prompt=True,
+            )
+            self._place(results, chats, outputs)
+        return results  # type: ignore[return-value]
+
+    @staticmethod
+    def _place(results: list, indices: Sequence[int], outputs: Sequence[Any]) -> None:
+        for i, output in zip(indices, outputs, strict=True):
+            results[i] = completions_from_output(output)
+
+    def close(self) -> None:
+        """Drop the engine so its GPU memory can be reclaimed."""
+        self.llm = None
