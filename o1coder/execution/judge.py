@@ -14,10 +14,13 @@ import ast
 import math
 import operator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from o1coder.execution import plain
 from o1coder.execution.result import TestOutcome
-from o1coder.problems import TestCase
+
+if TYPE_CHECKING:  # problems imports execution.plain: a runtime import here would be circular
+    from o1coder.problems import TestCase
 
 _COMPARE = {
     ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
@@ -97,7 +100,9 @@ def _checks_of(node: ast.expr) -> list[Check]:
         return [Check("falsy", [_operand(node.operand)])]
     if _is_isclose(node):
         kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-        return [Check("isclose", [_operand(a) for a in node.args],
+        # the function itself is evaluated in the candidate's process too (discarded): a test that forgot to
+        # import math must fail as it would in plain Python
+        return [Check("isclose", [_operand(a) for a in node.args] + [Operand(ast.unparse(node.func))],
                       rel_tol=float(kwargs.get("rel_tol", 1e-9)), abs_tol=float(kwargs.get("abs_tol", 0.0)))]
     return [Check("truthy", [_operand(node)])]
 
@@ -163,7 +168,7 @@ def _failed_check(check: Check, values: list) -> str | None:
     if check.kind == "falsy":
         return None if not _truthy(got[0]) else f"{check.operands[0].source} is {plain.short_repr(got[0])}"
     if check.kind == "isclose":
-        a, b = got
+        a, b = got[:2]
         ok = (isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool)
               and math.isclose(a, b, rel_tol=check.rel_tol, abs_tol=check.abs_tol))
         return None if ok else f"{plain.short_repr(a)} is not close to {plain.short_repr(b)}"

@@ -68,7 +68,34 @@ def to_plain(obj, *, _depth: int = 0, _budget: list | None = None):
         return {to_plain(x, _depth=d, _budget=budget) for x in set.__iter__(obj)}
     if isinstance(obj, range):
         return range(obj.start, obj.stop, obj.step)
+    if not _defines_truth(t):
+        # e.g. re.Match: no value to compare, but Python calls it truthy; keep just that (equal only to itself)
+        return Opaque(f"{t.__module__}.{t.__qualname__}")
     raise Unrepresentable(f"a {t.__module__}.{t.__qualname__} object is not plain data")
+
+
+def _defines_truth(t: type) -> bool:
+    return any(("__bool__" in vars(k) or "__len__" in vars(k)) for k in t.__mro__ if k is not object)
+
+
+class Opaque:
+    """An object with no plain value, standing in for e.g. a ``re.Match``: truthy, equal to nothing but itself."""
+
+    __slots__ = ("type_name",)
+
+    def __init__(self, type_name: str):
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    __hash__ = object.__hash__
 
 
 def encode(value):
@@ -99,6 +126,8 @@ def encode(value):
         return {_TAG: "complex", "v": [encode(value.real), encode(value.imag)]}
     if isinstance(value, range):
         return {_TAG: "range", "v": [value.start, value.stop, value.step]}
+    if isinstance(value, Opaque):
+        return {_TAG: "opaque", "v": value.type_name}
     raise Unrepresentable(f"cannot encode {type(value).__name__}")
 
 
@@ -127,6 +156,8 @@ def decode(tree):
             return complex(decode(v[0]), decode(v[1]))
         if tag == "range":
             return range(*v)
+        if tag == "opaque":
+            return Opaque(str(v))
         raise ValueError(f"unknown plain-data tag {tag!r}")
     return tree
 
@@ -147,7 +178,7 @@ def equal(actual, expected, atol: float = 0.0) -> bool:
 
     With ``atol > 0`` floats compare within ``atol`` (evalplus semantics), recursively through containers.
     """
-    if atol <= 0:
+    if atol <= 0 or actual == expected:
         try:
             return bool(actual == expected)
         except Exception:  # noqa: BLE001 - e.g. comparing incomparable builtins never raises, but stay total

@@ -21,11 +21,14 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from o1coder.execution import judge, worker
 from o1coder.execution.limits import Limits
 from o1coder.execution.result import ExecResult, TestOutcome
-from o1coder.problems import TestCase
+
+if TYPE_CHECKING:
+    from o1coder.problems import TestCase
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +250,8 @@ class Sandbox:
 
 
 def _normalise(job) -> tuple[str, list[TestCase], str]:
+    from o1coder.problems import TestCase
+
     if not isinstance(job, (tuple, list)) or len(job) not in (2, 3):
         raise TypeError("each job must be (code, tests) or (code, tests, setup)")
     code, tests, setup = (*job, "") if len(job) == 2 else job
