@@ -1,7 +1,11 @@
-"""Runs inside the sandbox worker: one program (the job's init process) and one process per test.
+"""Runs inside the sandbox worker's PID namespace, as its init: one program at a time.
 
-The job's init compiles the program once, then forks one test process per test. The init never executes candidate
-code; each test process executes setup + candidate code + one test, then reports a JSON record on a private pipe.
+The init compiles the program, then forks a test process that executes setup + candidate code once and runs the
+tests in order, streaming one JSON record per test on a private pipe (as MBPP/HumanEval harnesses do, the tests of
+one program share its process). The init never executes candidate code; it measures each test's CPU time itself
+(from /proc) and kills the test process when a test overruns its CPU or wall limit, or when it crashes; the
+remaining tests then continue in a fresh test process. Programs that read stdin get one process per test.
+
 What a test process reports is only ever an *observation* (the value returned, what was printed, whether a script
 test's assertion held); the verdict is computed outside the sandbox. Stdlib-only.
 """
@@ -13,7 +17,7 @@ import errno
 import io
 import json
 import os
-import resource
+import select
 import signal
 import sys
 import time
@@ -23,7 +27,9 @@ from isolation import Isolation, apply_limits, drop_privileges, kill_all_but_me
 
 HARNESS_DIR = "/tmp/.harness"
 WORK_DIR = "/tmp/work"
-MAX_RECORD = 8 * 1024 * 1024  # bytes of JSON a test process may send back
+MAX_RECORD = 8 * 1024 * 1024  # bytes of JSON a test process may send back for one test
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WALL_GRACE = 3  # a runnable (CPU-starved) test may run up to this many wall limits
 CLEAN_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -38,33 +44,39 @@ CLEAN_ENV = {
 }
 
 
-def run_job(job: dict, out_fd: int, iso: Isolation, uid: int | None) -> None:
-    """Body of the job's init process: report compile status, then one record per test, then done."""
-
-    def emit(record: dict) -> None:
-        _write_all(out_fd, (json.dumps(record) + "\n").encode())
-
+def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
+    """Run one program against its test plans; return {"compiled", "message", "records"}."""
     limits = job["limits"]
-    iso.setup_job_mounts(limits["scratch_mb"])
-    # the init compiles hostile source: bound its memory too (test processes lower this further)
-    cap = (int(limits["memory_mb"]) * 2 + 512) * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    iso.fresh_scratch(limits["scratch_mb"])
     os.makedirs(HARNESS_DIR, mode=0o700, exist_ok=True)
     os.makedirs(WORK_DIR, mode=0o700, exist_ok=True)
     if uid is not None and os.geteuid() == 0:
         os.chown(WORK_DIR, uid, uid)
     compiled = _compile(job)
     if isinstance(compiled, str):
-        emit({"compiled": False, "message": compiled})
-        return
-    emit({"compiled": True})
+        return {"compiled": False, "message": compiled, "records": []}
     plans = job["plans"] or [{"kind": "load"}]
-    for index, test_plan in enumerate(plans):
-        emit({"start": index})
-        record = _run_one(index, test_plan, compiled, limits, iso, uid)
-        record["index"] = index
-        emit(record)
-    emit({"done": True})
+    records: list[dict] = []
+    index = 0
+    while index < len(plans):
+        # stdio programs (and the bare "does it run" check) get a process per test; other tests share one
+        if plans[index]["kind"] in ("stdio", "load"):
+            batch = [index]
+        else:
+            end = index
+            while end < len(plans) and plans[end]["kind"] not in ("stdio", "load"):
+                end += 1
+            batch = list(range(index, end))
+        done = _run_batch(batch, plans, compiled, limits, iso, uid)
+        records.extend(done)
+        index = batch[0] + len(done)
+        _clean_up(iso)
+    return {"compiled": True, "message": "", "records": records}
+
+
+def _clean_up(iso: Isolation) -> None:
+    if iso.pidns:
+        kill_all_but_me()  # every process a test left behind, double-forked or not
 
 
 def _compile(job: dict):
@@ -88,166 +100,146 @@ def _compile(job: dict):
                 tests.append(None)
         except (SyntaxError, ValueError) as e:
             tests.append(f"the test itself does not compile: {_one_line(e)}")
-    return {"setup": setup, "code": code, "tests": tests}
+    return {"setup": setup, "code": code, "tests": tests or [None]}
 
 
-def _run_one(index: int, test_plan: dict, compiled: dict, limits: dict, iso: Isolation, uid: int | None) -> dict:
-    """Fork one test process, watch it, and describe what happened."""
-    test_code = compiled["tests"][index] if index < len(compiled["tests"]) else None
-    if isinstance(test_code, str):
-        return {"state": "runtime_error", "message": test_code}
-    stdin_path = os.path.join(HARNESS_DIR, f"in{index}")
+# -- the init's side: one test process, watched ------------------------------------------------------------------
+
+def _run_batch(batch: list[int], plans, compiled, limits, iso, uid) -> list[dict]:
+    """Run tests ``batch`` in one test process. Returns records for a prefix of the batch (at least one test):
+    all of it, or up to and including the test that overran, crashed or exited."""
+    first = batch[0]
+    stdin_path = os.path.join(HARNESS_DIR, "stdin")
     with open(stdin_path, "w", encoding="utf-8") as f:
-        f.write(test_plan.get("stdin") or "")
-    out_path, err_path = os.path.join(HARNESS_DIR, f"out{index}"), os.path.join(HARNESS_DIR, f"err{index}")
+        f.write(plans[first].get("stdin") or "")
+    out_path, err_path = os.path.join(HARNESS_DIR, "stdout"), os.path.join(HARNESS_DIR, "stderr")
     fds = [os.open(stdin_path, os.O_RDONLY),
            os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
            os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
     read_end, write_end = os.pipe()
-    started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read_end)
-            _test_process(test_plan, compiled, test_code, fds, write_end, limits, uid)
+            _test_process(batch, plans, compiled, fds, write_end, limits, uid)
         finally:
             os._exit(99)
     for fd in (*fds, write_end):
         os.close(fd)
-    deadline = started + float(limits["wall_seconds"])
-    data, overflow = _read_until(read_end, pid, deadline, MAX_RECORD)
-    os.close(read_end)
-    status, usage = _wait(pid, deadline)
-    wall_timeout = status is None
-    if iso.pidns:
-        kill_all_but_me()  # grandchildren, double-forked or not, die with the test
-    else:
+    try:
+        records = _watch(pid, read_end, batch, limits, iso.pidns)
+    finally:
+        os.close(read_end)
+    if not iso.pidns:
         try:
-            os.killpg(pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)  # without a PID namespace the test's process group is the unit
         except (ProcessLookupError, PermissionError):
             pass
-    cpu = usage.ru_utime + usage.ru_stime if usage else 0.0
-    record = _describe(data, overflow, status, usage, wall_timeout, limits)
-    record["cpu"] = cpu
-    if test_plan["kind"] == "stdio" and record["state"] == "ok":
-        record.update(_read_stdout(out_path, limits))
-    if record["state"] != "ok" and "message" in record and record["message"].endswith("(see stderr)"):
-        record["message"] = record["message"][:-len("(see stderr)")] + _tail(err_path)
-    return record
+    if plans[first]["kind"] == "stdio" and records and records[0]["state"] == "ok":
+        records[0].update(_read_stdout(out_path, limits))
+    if records and records[-1]["state"] == "crashed":
+        tail = _tail(err_path)
+        if tail:
+            records[-1]["message"] += f": {tail}"
+    return records
 
 
-def _test_process(test_plan, compiled, test_code, fds, result_fd, limits, uid) -> None:
-    """The candidate's process: limits, privilege drop, clean environment; then setup, candidate, one test."""
-    for target, fd in enumerate(fds):
-        os.dup2(fd, target)
-    keep = os.dup2(result_fd, 3) if result_fd != 3 else 3
-    os.closerange(4, 1 << 16)
-    os.setsid()  # without a PID namespace the process group is the unit the harness kills
-    apply_limits(limits)
-    drop_privileges(uid)
-    os.chdir(WORK_DIR)
-    os.environ.clear()
-    os.environ.update(CLEAN_ENV)
-    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8",
-                                 errors="replace")
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8",
-                                  errors="replace")
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="replace",
-                                  write_through=True)
-    sys.argv = ["solution.py"]
-    report = _execute(test_plan, compiled, test_code)
+def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) -> list[dict]:
+    """Collect per-test records; stop the process at a test's CPU or wall limit; describe how it ended."""
+    cpu_limit, wall_limit = float(limits["cpu_seconds"]), float(limits["wall_seconds"])
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP)
+    pidfd = os.pidfd_open(pid)
+    poller.register(pidfd, select.POLLIN)
+    os.set_blocking(fd, False)
+    records: list[dict] = []
+    buffer = b""
+    test_cpu_start, test_wall_start = 0.0, time.monotonic()
+    stopped = None  # why the init killed the test process
+    exited = False
+    cpu = 0.0
     try:
-        sys.stdout.flush()
-    except BaseException:  # noqa: BLE001 - the candidate may have broken stdout; the report still goes out
-        pass
+        while len(records) < len(batch):
+            cpu, state = _cpu_and_state_of(pid, whole_ns)
+            waited = time.monotonic() - test_wall_start
+            if cpu - test_cpu_start > cpu_limit:
+                stopped = f"CPU time limit exceeded ({cpu_limit}s)"
+            elif waited > wall_limit and (state != "R" or waited > WALL_GRACE * wall_limit):
+                # past the wall limit a runnable process is only starved by a busy machine: it may go on
+                # (up to WALL_GRACE times the limit), since its CPU time will decide; a sleeping one is stopped
+                stopped = f"wall time limit exceeded ({wall_limit}s)"
+            if stopped or exited:
+                break
+            events = poller.poll(50)
+            exited = any(f == pidfd for f, _ in events)
+            while True:  # drain what is there
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    break
+                if not chunk:
+                    exited = True
+                    break
+                buffer += chunk
+                if len(buffer) > MAX_RECORD:
+                    stopped = "the test process sent more than the harness accepts"
+                    break
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                if len(records) >= len(batch):
+                    break
+                now_cpu = _cpu_and_state_of(pid, whole_ns)[0]
+                record = _parse_report(line)
+                record["cpu"] = max(0.0, now_cpu - test_cpu_start)
+                records.append(record)
+                test_cpu_start, test_wall_start = now_cpu, time.monotonic()
+    finally:
+        if len(records) < len(batch) or stopped:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _, status, usage = os.wait4(pid, 0)
+        os.close(pidfd)
+    if len(records) < len(batch):  # the test in progress did not report: say how it ended
+        spent = max(cpu, usage.ru_utime + usage.ru_stime) - test_cpu_start
+        record = _how_it_ended(status, usage, stopped, limits, spent)
+        record["cpu"] = max(0.0, spent)
+        records.append(record)
+    for record, i in zip(records, batch):
+        record["index"] = i
+        if record["state"] == "ok" and record["cpu"] > cpu_limit:  # finished, but too slow: a timeout
+            record.update(state="timeout", message=f"CPU time limit exceeded ({record['cpu']:.2f}s > {cpu_limit}s)")
+    return records
+
+
+def _cpu_and_state_of(pid: int, whole_namespace: bool = False) -> tuple[float, str]:
+    """CPU seconds (user + system) and scheduler state ("R" runnable, "S" sleeping...) of the test process, read by
+    the init from /proc, never reported by the candidate. In a PID namespace the CPU time is that of every process
+    but the init (with what they reaped), so a fork bomb's children count against the test that spawned them."""
+    cpu, state = _stat(pid)
+    if whole_namespace:
+        me = os.getpid()
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in (me, pid):
+                cpu += _stat(int(entry))[0]
+    return cpu, state
+
+
+def _stat(pid: int) -> tuple[float, str]:
     try:
-        payload = json.dumps(report)
-    except (ValueError, TypeError, RecursionError):
-        payload = json.dumps({"state": "runtime_error", "message": "result is too large to report"})
-    _write_all(keep, payload.encode())
-    os._exit(0)
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # own + reaped children
+        return ticks / CLOCK_TICKS, fields[0].decode()
+    except (OSError, IndexError, ValueError):
+        return 0.0, "?"
 
 
-def _execute(test_plan: dict, compiled: dict, test_code) -> dict:
-    kind = test_plan["kind"]
-    namespace = {"__name__": "__main__" if kind in ("stdio", "load") else "solution",
-                 "__builtins__": builtins}
+def _parse_report(line: bytes) -> dict:
     try:
-        exec(compiled["setup"], namespace)
-        exec(compiled["code"], namespace)
-    except SystemExit as e:
-        if kind in ("stdio", "load") and e.code in (None, 0):
-            return {"state": "ok"}
-        if kind in ("stdio", "load"):
-            return {"state": "runtime_error", "message": f"exited with status {e.code!r}"}
-        return {"state": "exited", "message": "the program exited while loading, before the test ran"}
-    except MemoryError:
-        return {"state": "memory", "message": "MemoryError"}
-    except BaseException as e:  # noqa: BLE001 - any failure of candidate code is a verdict, not a crash
-        return _error_record(e)
-    if kind in ("stdio", "load"):
-        return {"state": "ok"}
-    try:
-        if kind == "call":
-            fn = namespace.get(test_plan["fn"])
-            if fn is None:
-                return {"state": "runtime_error", "message": f"name {test_plan['fn']!r} is not defined"}
-            value = fn(*plain.decode(test_plan["args"]))
-            values = [value]
-        elif kind == "exprs":
-            values = [eval(expr, namespace) for expr in test_code]
-        else:  # script
-            exec(test_code, namespace)
-            return {"state": "ok"}
-    except SystemExit:
-        return {"state": "exited", "message": "the program exited during the test"}
-    except AssertionError as e:
-        return {"state": "assert", "message": _one_line(e, traceback=True) or "assertion failed"}
-    except MemoryError:
-        return {"state": "memory", "message": "MemoryError"}
-    except BaseException as e:  # noqa: BLE001
-        return _error_record(e)
-    try:
-        encoded = [plain.encode(plain.to_plain(v)) for v in values]
-    except (plain.Unrepresentable, ValueError) as e:
-        return {"state": "unplain", "message": f"returned a value that is not plain data: {e}"}
-    except RecursionError:
-        return {"state": "unplain", "message": "returned a value nested too deeply"}
-    return {"state": "ok", "values": encoded}
-
-
-def _error_record(e: BaseException) -> dict:
-    if isinstance(e, OSError) and e.errno == errno.EFBIG:  # Python ignores SIGXFSZ: the write fails instead
-        return {"state": "runtime_error", "message": "output limit exceeded (file size limit)"}
-    return {"state": "runtime_error", "message": _one_line(e, traceback=True)}
-
-
-def _describe(data: bytes, overflow: bool, status, usage, wall_timeout: bool, limits: dict) -> dict:
-    """Combine the test process's own report with how it ended (signal, CPU used, memory)."""
-    cpu = usage.ru_utime + usage.ru_stime if usage else 0.0
-    if cpu > float(limits["cpu_seconds"]):
-        return {"state": "timeout", "message": f"CPU time limit exceeded ({cpu:.2f}s > {limits['cpu_seconds']}s)"}
-    if wall_timeout:
-        return {"state": "timeout", "message": f"wall time limit exceeded ({limits['wall_seconds']}s)"}
-    if overflow:
-        return {"state": "runtime_error", "message": "the test process sent more than the harness accepts"}
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig == signal.SIGXCPU:
-            return {"state": "timeout", "message": "CPU time limit exceeded"}
-        if sig == signal.SIGXFSZ:
-            return {"state": "runtime_error", "message": f"output limit exceeded ({limits['file_size_mb']} MB)"}
-        maxrss_mb = usage.ru_maxrss / 1024 if usage else 0
-        if maxrss_mb > 0.8 * limits["memory_mb"]:
-            return {"state": "memory", "message": f"memory limit exceeded ({limits['memory_mb']} MB)"}
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        return {"state": "crashed", "message": f"killed by {name} (see stderr)"}
-    if not data:
-        code = os.WEXITSTATUS(status)
-        return {"state": "exited", "message": f"exited with status {code} before reporting a result"}
-    try:
-        report = json.loads(data.decode("utf-8", errors="replace"))
-        if not isinstance(report, dict) or "state" not in report:
+        report = json.loads(line.decode("utf-8", errors="replace"))
+        if not isinstance(report, dict):
             raise ValueError("not a report")
     except (ValueError, RecursionError):
         return {"state": "crashed", "message": "the test process sent a malformed report"}
@@ -260,73 +252,126 @@ def _describe(data: bytes, overflow: bool, status, usage, wall_timeout: bool, li
     return out
 
 
-def _read_until(fd: int, pid: int, deadline: float, cap: int) -> tuple[bytes, bool]:
-    """Read the test process's report until it exits, closes the pipe, or ``deadline``; keep at most ``cap`` bytes.
+def _how_it_ended(status: int, usage, stopped: str | None, limits: dict, spent: float) -> dict:
+    if stopped:
+        return {"state": "timeout" if "limit exceeded" in stopped else "runtime_error", "message": stopped}
+    if spent > float(limits["cpu_seconds"]):
+        return {"state": "timeout", "message": f"CPU time limit exceeded ({limits['cpu_seconds']}s)"}
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU:
+            return {"state": "timeout", "message": "CPU time limit exceeded"}
+        if sig == signal.SIGXFSZ:
+            return {"state": "runtime_error", "message": "output limit exceeded (file size limit)"}
+        if usage.ru_maxrss / 1024 > 0.8 * limits["memory_mb"]:
+            return {"state": "memory", "message": f"memory limit exceeded ({limits['memory_mb']} MB)"}
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        return {"state": "crashed", "message": f"killed by {name}"}
+    code = os.WEXITSTATUS(status)
+    return {"state": "exited", "message": f"exited with status {code} before the test finished"}
 
-    Watching the process (a pidfd) and not only the pipe matters: a grandchild that inherited the pipe would
-    otherwise hold it open until the deadline.
-    """
-    import select
 
-    chunks, size = [], 0
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP)
+# -- the candidate's side ------------------------------------------------------------------------------------------
+
+def _test_process(batch, plans, compiled, fds, result_fd, limits, uid) -> None:
+    """Limits, privilege drop, clean environment; then setup + candidate once, then the tests, one record each."""
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    report_fd = os.dup2(result_fd, 3) if result_fd != 3 else 3
+    os.closerange(4, 1 << 16)
+    os.setsid()
+    apply_limits(limits, n_tests=len(batch))
+    drop_privileges(uid)
+    os.chdir(WORK_DIR)
+    os.environ.clear()
+    os.environ.update(CLEAN_ENV)
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8",
+                                 errors="replace")
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8",
+                                  errors="replace")
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="replace",
+                                  write_through=True)
+    sys.argv = ["solution.py"]
+    program_kind = plans[batch[0]]["kind"]
+    namespace = {"__name__": "__main__" if program_kind in ("stdio", "load") else "solution",
+                 "__builtins__": builtins}
+    loaded = _load(namespace, compiled, program_kind)
+    for i in batch:
+        report = loaded if loaded is not None else _run_test(plans[i], compiled["tests"][i], namespace)
+        _send(report_fd, report)
+    os._exit(0)
+
+
+def _load(namespace: dict, compiled: dict, program_kind: str) -> dict | None:
+    """Execute setup + candidate. None when it loaded; else the report every test gets."""
+    whole_program = program_kind in ("stdio", "load")
     try:
-        pidfd = os.pidfd_open(pid)
-        poller.register(pidfd, select.POLLIN)
-    except (AttributeError, OSError):
-        pidfd = None
-    exited = False
+        exec(compiled["setup"], namespace)
+        exec(compiled["code"], namespace)
+    except SystemExit as e:
+        if whole_program:
+            return _flushed({"state": "ok"} if e.code in (None, 0) else
+                            {"state": "runtime_error", "message": f"exited with status {e.code!r}"})
+        return {"state": "exited", "message": "the program exited while loading, before the test ran"}
+    except BaseException as e:  # noqa: BLE001 - any failure of candidate code is a verdict, not a crash
+        return _error_record(e)
+    return _flushed({"state": "ok"}) if whole_program else None
+
+
+def _flushed(report: dict) -> dict:
     try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
-            events = poller.poll(left * 1000)
-            if not events:
-                break
-            if any(f == pidfd for f, _ in events):
-                exited = True
-            if any(f == fd for f, _ in events):
-                os.set_blocking(fd, False)
-                try:
-                    chunk = os.read(fd, 65536)
-                except BlockingIOError:
-                    chunk = None
-                if chunk == b"":
-                    break
-                if chunk:
-                    size += len(chunk)
-                    if size > cap:
-                        return b"", True
-                    chunks.append(chunk)
-                    continue
-            if exited:
-                break
-    finally:
-        if pidfd is not None:
-            os.close(pidfd)
-    return b"".join(chunks), False
+        sys.stdout.flush()
+    except BaseException:  # noqa: BLE001 - the candidate may have broken stdout
+        pass
+    return report
 
 
-def _wait(pid: int, deadline: float):
-    """Wait for ``pid`` until ``deadline``; kill it at the deadline. Returns (status or None if killed, rusage)."""
-    while True:
-        try:
-            done, status, usage = os.wait4(pid, os.WNOHANG)
-        except ChildProcessError:
-            return 0, None
-        if done:
-            return status, usage
-        if time.monotonic() >= deadline:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            _, status, usage = os.wait4(pid, 0)
-            return None, usage
-        time.sleep(0.0005)
+def _run_test(test_plan: dict, test_code, namespace: dict) -> dict:
+    if isinstance(test_code, str):  # the test itself did not compile
+        return {"state": "runtime_error", "message": test_code}
+    kind = test_plan["kind"]
+    try:
+        if kind == "call":
+            fn = namespace.get(test_plan["fn"])
+            if fn is None:
+                return {"state": "runtime_error", "message": f"name {test_plan['fn']!r} is not defined"}
+            values = [fn(*plain.decode(test_plan["args"]))]
+        elif kind == "exprs":
+            values = [eval(expr, namespace) for expr in test_code]
+        else:  # script
+            exec(test_code, namespace)
+            return {"state": "ok"}
+    except SystemExit:
+        return {"state": "exited", "message": "the program exited during the test"}
+    except AssertionError as e:
+        return {"state": "assert", "message": _one_line(e, traceback=True) or "assertion failed"}
+    except BaseException as e:  # noqa: BLE001
+        return _error_record(e)
+    try:
+        return {"state": "ok", "values": [plain.encode(plain.to_plain(v)) for v in values]}
+    except (plain.Unrepresentable, ValueError) as e:
+        return {"state": "unplain", "message": f"returned a value that is not plain data: {e}"}
+    except RecursionError:
+        return {"state": "unplain", "message": "returned a value nested too deeply"}
 
+
+def _send(fd: int, report: dict) -> None:
+    try:
+        payload = json.dumps(report)
+    except (ValueError, TypeError, RecursionError):
+        payload = json.dumps({"state": "runtime_error", "message": "result is too large to report"})
+    _write_all(fd, payload.encode() + b"\n")
+
+
+def _error_record(e: BaseException) -> dict:
+    if isinstance(e, MemoryError):
+        return {"state": "memory", "message": "MemoryError"}
+    if isinstance(e, OSError) and e.errno == errno.EFBIG:  # Python ignores SIGXFSZ: the write fails instead
+        return {"state": "runtime_error", "message": "output limit exceeded (file size limit)"}
+    return {"state": "runtime_error", "message": _one_line(e, traceback=True)}
+
+
+# -- small helpers -------------------------------------------------------------------------------------------------
 
 def _read_stdout(path: str, limits: dict) -> dict:
     cap = int(limits["output_kb"]) * 1024
@@ -342,7 +387,7 @@ def _tail(path: str, size: int = 300) -> str:
         with open(path, "rb") as f:
             f.seek(0, os.SEEK_END)
             f.seek(max(0, f.tell() - size))
-            return f.read().decode("utf-8", errors="replace").strip()[-size:]
+            return " ".join(f.read().decode("utf-8", errors="replace").split())[-size:]
     except OSError:
         return ""
 
@@ -354,8 +399,7 @@ def _one_line(e: BaseException, traceback: bool = False) -> str:
         detail = ""
     text = f"{type(e).__name__}: {detail}" if detail else type(e).__name__
     if traceback and e.__traceback__ is not None:
-        tb = e.__traceback__
-        line = None
+        tb, line = e.__traceback__, None
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == "<candidate>":
                 line = tb.tb_lineno

@@ -5,11 +5,12 @@ Stdlib-only (the worker imports it before it chroots). The layers, from the work
 - worker (started once): its own mount, network, UTS and IPC namespaces; a minimal root filesystem built from
   read-only bind mounts of the Python installation and system libraries (the project folder, home directories and
   data are not in it); ``chroot`` into it. Network namespace = no interfaces but a down loopback: no network.
-- job init (one per program): a fresh PID namespace whose init is trusted harness code, a fresh mount namespace with
-  its own /proc, and a private size-limited tmpfs at /tmp and /dev/shm. When the init exits, the kernel kills every
-  process left in the namespace, so double-forked escapes die with it.
-- test process (one per test): resource limits, no new privileges, an unprivileged uid of its own, a clean
-  environment, the scratch directory as cwd.
+- the worker's PID namespace: its init is the trusted harness, which never runs candidate code. After every
+  program it kills every other process in the namespace (double-forked escapes included) and mounts a fresh,
+  size-limited tmpfs at /tmp and /dev/shm, so nothing of one program survives into the next. If the init dies,
+  the kernel kills the whole namespace.
+- test process (one per program, or per stdio test): resource limits, no new privileges, an unprivileged uid of
+  its own, a clean environment, the scratch directory as cwd.
 
 Without root the worker tries an unprivileged user namespace for the same layers; ``report()`` says what is active.
 """
@@ -37,6 +38,8 @@ MS_REMOUNT = 32
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+
+MNT_DETACH = 2
 
 PR_SET_NO_NEW_PRIVS = 38
 PR_SET_DUMPABLE = 4
@@ -98,6 +101,11 @@ class Isolation:
         except OSError as e:
             self.error = f"namespaces unavailable ({e}); running with resource limits only"
             return
+        try:
+            unshare(CLONE_NEWPID)  # the worker's next child is the init of a PID namespace of its own
+            self.pidns = True
+        except OSError:
+            self.pidns = False
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         new_root = "/tmp/.o1coder-root"
         # a tmpfs over /tmp in this private namespace: the host's /tmp is neither read nor written
@@ -124,18 +132,6 @@ class Isolation:
         os.chroot(new_root)
         os.chdir("/")
         self.chroot = True
-        self.pidns = self._probe_pid_namespace()
-
-    @staticmethod
-    def _probe_pid_namespace() -> bool:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                unshare(CLONE_NEWPID | CLONE_NEWNS)
-                os._exit(0)
-            except BaseException:  # noqa: BLE001
-                os._exit(1)
-        return os.waitpid(pid, 0)[1] == 0
 
     def _enter_user_namespace(self) -> None:
         uid, gid = os.geteuid(), os.getegid()
@@ -168,29 +164,26 @@ class Isolation:
         mount(path, target, None, MS_BIND | MS_REC)
         mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV * (not path.startswith("/dev/")))
 
-    # -- job level ----------------------------------------------------------------------------------------------
-    def enter_job_namespaces(self) -> None:
-        """Called in the job's first fork: the next child becomes init of a fresh PID namespace."""
-        if not self.pidns:
-            return
-        try:
-            unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC)
-        except OSError:
-            self.pidns = False  # this job only (we are in a forked child): fall back to process groups
-
-    def setup_job_mounts(self, scratch_mb: int) -> None:
-        """In the job's init: its own /proc and a fresh private /tmp and /dev/shm."""
-        if self.pidns:
-            mount(None, "/", None, MS_REC | MS_PRIVATE)
+    # -- inside the namespace's init ------------------------------------------------------------------------
+    def mount_proc(self) -> None:
+        """Once, in the PID namespace's init: a /proc that shows only the sandbox's own processes."""
+        if self.pidns and self.chroot:
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-            mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={int(scratch_mb)}m")
-            mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=16m")
+
+    def fresh_scratch(self, scratch_mb: int) -> None:
+        """Before each program: a new, empty, size-limited /tmp and /dev/shm (the old ones vanish whole)."""
+        if not self.chroot:
+            return
+        for target, size, flags in (("/tmp", int(scratch_mb), MS_NOSUID | MS_NODEV),
+                                    ("/dev/shm", 16, MS_NOSUID | MS_NODEV | MS_NOEXEC)):
+            _libc.umount2(target.encode(), ctypes.c_int(MNT_DETACH))
+            mount("tmpfs", target, "tmpfs", flags, f"mode=1777,size={size}m")
 
 
-def apply_limits(limits: dict) -> None:
-    """Resource limits for a test process. CPU is enforced by the kernel at the next whole second; the verdict
-    compares the measured CPU time with the exact limit."""
-    cpu = int(limits["cpu_seconds"]) + 1
+def apply_limits(limits: dict, n_tests: int = 1) -> None:
+    """Resource limits for a test process that will run ``n_tests`` tests. The kernel's CPU limit is only a
+    backstop for the whole process; the harness measures each test's CPU time and stops it at the exact limit."""
+    cpu = int(float(limits["cpu_seconds"]) * n_tests) + 2
     mem = int(limits["memory_mb"]) * 1024 * 1024
     fsize = int(limits["file_size_mb"]) * 1024 * 1024
     for res, value in (

@@ -212,7 +212,8 @@ class Sandbox:
                 w = self._replace(w)
         finally:
             self._idle.put(w)
-        self.stats["executions"] += 1
+        with self._cache_lock:
+            self.stats["executions"] += 1
         result = _verdict(plans, reply)
         result.duration = time.monotonic() - started
         return result

@@ -6,16 +6,15 @@ sibling modules, sets up isolation once (see isolation.py), pre-imports the modu
 each fork starts warm), then serves jobs read from stdin: one JSON message in, one JSON message out, each prefixed
 with its length.
 
-Per job: fork A (enters a fresh PID + mount namespace) -> fork B (the namespace's init, runs harness.run_job). B
-streams JSON lines; the worker watches them with a deadline and kills B, and with it the whole namespace, when a
-test overruns. A wall deadline per test means a hung program cannot stall the worker.
+With a PID namespace, the worker forks once: the child is the namespace's init and serves every job
+(harness.run_job); it runs no candidate code, times every test, and kills every other process in the namespace
+after each program. The host side has its own deadline per job and replaces a worker that stops answering.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import struct
 import sys
 import time
@@ -61,84 +60,6 @@ def _read_exact(fd: int, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
-    """Run one program against its test plans in a fresh process tree; collect the records of the job's init."""
-    read_end, write_end = os.pipe()
-    first = os.fork()
-    if first == 0:  # A: new namespaces for the next child, then wait for it
-        try:
-            os.close(read_end)
-            iso.enter_job_namespaces()
-            init = os.fork()
-            if init == 0:  # B: the job's init
-                try:
-                    harness.run_job(job, write_end, iso, uid)
-                finally:
-                    os._exit(0)
-            harness._write_all(write_end, (json.dumps({"init": init}) + "\n").encode())
-            os.close(write_end)
-            while True:
-                try:
-                    os.waitpid(init, 0)
-                    break
-                except InterruptedError:
-                    continue
-                except ChildProcessError:
-                    break
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    result = _collect(read_end, job)
-    os.close(read_end)
-    os.waitpid(first, 0)
-    return result
-
-
-def _collect(fd: int, job: dict) -> dict:
-    """Read the init's JSON lines until done, killing the init when it falls silent past the deadline."""
-    import select
-
-    limits = job["limits"]
-    grace = float(limits["wall_seconds"]) + 5.0
-    deadline = time.monotonic() + grace
-    init_pid, buffer, records = None, b"", []
-    result = {"compiled": None, "records": records, "message": ""}
-    poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLHUP)
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0 or not poller.poll(max(left, 0) * 1000):
-            result["message"] = "the sandbox stopped a program that overran its wall time limit"
-            if init_pid:
-                _kill(init_pid)
-            break
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            break
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            message = json.loads(line)
-            deadline = time.monotonic() + grace
-            if "init" in message:
-                init_pid = message["init"]
-            elif "compiled" in message:
-                result["compiled"] = message["compiled"]
-                result["message"] = message.get("message", "")
-            elif "index" in message:
-                records.append(message)
-            elif "done" in message:
-                result["done"] = True
-    return result
-
-
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-
-
 def main() -> None:
     channel_in, channel_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -154,6 +75,19 @@ def main() -> None:
         iso.error = f"isolation setup failed: {e}"
     # a uid of our own for candidates: unique among live workers, so their process limits never collide
     uid = 200_000 + os.getpid() if iso.root else None
+    if iso.pidns:
+        init = os.fork()  # the first child is the init of the new PID namespace: it serves, we wait
+        if init:
+            os.close(channel_in)
+            os.close(channel_out)
+            _, status = os.waitpid(init, 0)
+            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+        iso.mount_proc()
+    serve(channel_in, channel_out, iso, uid)
+
+
+def serve(channel_in: int, channel_out: int, iso: Isolation, uid: int | None) -> None:
+    """The job loop (in the PID namespace's init when there is one)."""
     send(channel_out, {"ready": True, "isolation": iso.report(), "uid": uid})
     while True:
         job = receive(channel_in)
@@ -161,7 +95,7 @@ def main() -> None:
             return
         started = time.monotonic()
         try:
-            result = run_job(job, iso, uid)
+            result = harness.run_job(job, iso, uid)
         except Exception as e:  # noqa: BLE001 - report and keep serving
             result = {"compiled": None, "records": [], "message": f"worker error: {e!r}"}
         result["duration"] = time.monotonic() - started
