@@ -11,6 +11,7 @@ HumanEval's ``check`` functions that do not decompose) run as scripts whose pass
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 from dataclasses import dataclass, field
@@ -64,20 +65,26 @@ def plan_tests(tests: list[TestCase]) -> list[Plan]:
 
 
 def plan_test(test: TestCase) -> Plan:
+    if test.kind == "assertion":
+        return _plan_assertion(test.code)
     if test.kind == "call":
         return Plan({"kind": "call", "fn": test.fn, "args": plain.encode(list(test.args))}, test)
-    if test.kind == "stdio":
-        return Plan({"kind": "stdio", "stdin": test.stdin}, test)
-    checks = _decompose_assert(test.code)
+    return Plan({"kind": "stdio", "stdin": test.stdin}, test)
+
+
+@functools.lru_cache(maxsize=65536)
+def _plan_assertion(code: str) -> Plan:
+    """Search runs many programs against the same tests: parse each assertion once. (Plans are never mutated.)"""
+    checks = _decompose_assert(code)
     if checks is None:
-        return Plan({"kind": "script", "code": test.code}, test)
+        return Plan({"kind": "script", "code": code}, None)
     exprs: list[str] = []
     for check in checks:
         for op in check.operands:
             if not op.literal:
                 op.slot = len(exprs)
                 exprs.append(op.source)
-    return Plan({"kind": "exprs", "exprs": exprs}, test, checks)
+    return Plan({"kind": "exprs", "exprs": exprs}, None, checks)
 
 
 def _decompose_assert(code: str) -> list[Check] | None:

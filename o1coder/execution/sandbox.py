@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WORKER_SCRIPT = Path(worker.__file__).resolve()
-_WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONHASHSEED": "0"}
+_WORKER_ENV = dict(worker.harness.CLEAN_ENV)  # workers start with exactly what candidates may see
 
 Job = tuple  # (code, tests, setup)
 

@@ -68,6 +68,9 @@ def main() -> None:
     readable = [p for p in sys.argv[1:] if p]
     for name in PREIMPORTS:
         __import__(name)
+    import gc
+
+    gc.freeze()  # the preloaded heap stays shared with forked test processes instead of being copied by the GC
     iso = Isolation()
     try:
         iso.setup_worker(python_paths() + readable)
