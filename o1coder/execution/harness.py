@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import builtins
 import errno
-import io
+import functools
 import json
 import os
 import select
@@ -47,11 +47,11 @@ CLEAN_ENV = {
 def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
     """Run one program against its test plans; return {"compiled", "message", "records"}."""
     limits = job["limits"]
-    iso.fresh_scratch(limits["scratch_mb"])
-    os.makedirs(HARNESS_DIR, mode=0o700, exist_ok=True)
-    os.makedirs(WORK_DIR, mode=0o700, exist_ok=True)
-    if uid is not None and os.geteuid() == 0:
-        os.chown(WORK_DIR, uid, uid)
+    if iso.fresh_scratch(limits["scratch_mb"]) or not os.path.isdir(WORK_DIR):
+        os.makedirs(HARNESS_DIR, mode=0o700, exist_ok=True)
+        os.makedirs(WORK_DIR, mode=0o700, exist_ok=True)
+        if uid is not None and os.geteuid() == 0:
+            os.chown(WORK_DIR, uid, uid)
     compiled = _compile(job)
     if isinstance(compiled, str):
         return {"compiled": False, "message": compiled, "records": []}
@@ -82,7 +82,7 @@ def _clean_up(iso: Isolation) -> None:
 def _compile(job: dict):
     """Compile setup, candidate and test code once. Returns the code objects, or the candidate's compile error."""
     try:
-        setup = compile(job.get("setup") or "", "<setup>", "exec")
+        setup = _compile_cached(job.get("setup") or "", "<setup>", "exec")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
         return f"setup code does not compile: {_one_line(e)}"
     try:
@@ -93,14 +93,20 @@ def _compile(job: dict):
     for p in job["plans"]:
         try:
             if p["kind"] == "script":
-                tests.append(compile(p["code"], "<test>", "exec"))
+                tests.append(_compile_cached(p["code"], "<test>", "exec"))
             elif p["kind"] == "exprs":
-                tests.append([compile(x, "<test>", "eval") for x in p["exprs"]])
+                tests.append([_compile_cached(x, "<test>", "eval") for x in p["exprs"]])
             else:
                 tests.append(None)
         except (SyntaxError, ValueError) as e:
             tests.append(f"the test itself does not compile: {_one_line(e)}")
     return {"setup": setup, "code": code, "tests": tests or [None]}
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile_cached(source: str, filename: str, mode: str):
+    """Setup and test code repeat across the programs of a search: compile them once (code objects are immutable)."""
+    return compile(source, filename, mode)
 
 
 # -- the init's side: one test process, watched ------------------------------------------------------------------
@@ -109,9 +115,11 @@ def _run_batch(batch: list[int], plans, compiled, limits, iso, uid) -> list[dict
     """Run tests ``batch`` in one test process. Returns records for a prefix of the batch (at least one test):
     all of it, or up to and including the test that overran, crashed or exited."""
     first = batch[0]
-    stdin_path = os.path.join(HARNESS_DIR, "stdin")
-    with open(stdin_path, "w", encoding="utf-8") as f:
-        f.write(plans[first].get("stdin") or "")
+    stdin_path = os.devnull
+    if plans[first]["kind"] == "stdio":
+        stdin_path = os.path.join(HARNESS_DIR, "stdin")
+        with open(stdin_path, "w", encoding="utf-8") as f:
+            f.write(plans[first].get("stdin") or "")
     out_path, err_path = os.path.join(HARNESS_DIR, "stdout"), os.path.join(HARNESS_DIR, "stderr")
     fds = [os.open(stdin_path, os.O_RDONLY),
            os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
@@ -158,21 +166,22 @@ def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) ->
     stopped = None  # why the init killed the test process
     exited = False
     cpu = 0.0
-    polls = 0
+    quiet = False  # the last poll timed out: a test is taking a while, so check its limits
     try:
         while len(records) < len(batch):
-            cpu, state = _cpu_and_state_of(pid, whole_ns and polls > 0)
-            waited = time.monotonic() - test_wall_start
-            if cpu - test_cpu_start > cpu_limit:
-                stopped = f"CPU time limit exceeded ({cpu_limit}s)"
-            elif waited > wall_limit and (state != "R" or waited > WALL_GRACE * wall_limit):
-                # past the wall limit a runnable process is only starved by a busy machine: it may go on
-                # (up to WALL_GRACE times the limit), since its CPU time will decide; a sleeping one is stopped
-                stopped = f"wall time limit exceeded ({wall_limit}s)"
+            if quiet:  # limits are only checked when a test has been running a while (cheap common case)
+                cpu, state = _cpu_and_state_of(pid, whole_ns)
+                waited = time.monotonic() - test_wall_start
+                if cpu - test_cpu_start > cpu_limit:
+                    stopped = f"CPU time limit exceeded ({cpu_limit}s)"
+                elif waited > wall_limit and (state != "R" or waited > WALL_GRACE * wall_limit):
+                    # past the wall limit a runnable process is only starved by a busy machine: it may go on
+                    # (up to WALL_GRACE times the limit), since its CPU time will decide; a sleeping one is stopped
+                    stopped = f"wall time limit exceeded ({wall_limit}s)"
             if stopped or exited:
                 break
             events = poller.poll(50)
-            polls += 0 if events else 1  # a quiet 50 ms: next time, count the whole namespace's CPU
+            quiet = not events
             exited = any(f == pidfd for f, _ in events)
             while True:  # drain what is there
                 try:
@@ -190,7 +199,7 @@ def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) ->
             for line in lines:
                 if len(records) >= len(batch):
                     break
-                now_cpu = _cpu_and_state_of(pid, whole_ns and polls > 0)[0]
+                now_cpu = _cpu_and_state_of(pid)[0]
                 record = _parse_report(line)
                 record["cpu"] = max(0.0, now_cpu - test_cpu_start)
                 records.append(record)
@@ -288,12 +297,8 @@ def _test_process(batch, plans, compiled, fds, result_fd, limits, uid) -> None:
     if dict(os.environ) != CLEAN_ENV:  # the worker is normally started with exactly this environment
         os.environ.clear()
         os.environ.update(CLEAN_ENV)
-    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8",
-                                 errors="replace")
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8",
-                                  errors="replace")
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="replace",
-                                  write_through=True)
+    # sys.stdin/stdout/stderr already wrap fds 0-2 (now the test's files) with empty buffers: the init never reads
+    # or writes them. Only a candidate that replaced them in the init could matter, and the init runs none.
     sys.argv = ["solution.py"]
     program_kind = plans[batch[0]]["kind"]
     namespace = {"__name__": "__main__" if program_kind in ("stdio", "load") else "solution",

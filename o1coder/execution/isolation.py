@@ -171,27 +171,29 @@ class Isolation:
         if self.pidns and self.chroot:
             mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
-    def fresh_scratch(self, scratch_mb: int) -> None:
+    def fresh_scratch(self, scratch_mb: int) -> bool:
         """Before each program: a new, empty, size-limited /tmp and /dev/shm (the old ones vanish whole).
 
         When the last program left nothing behind (only the harness's own folders, an empty scratch folder, an empty
         /dev/shm) the mounts are kept: the common case costs three directory listings instead of four mounts.
         """
         if not self.chroot:
-            return
+            return False
         if self._scratch_mb == scratch_mb and self._scratch_is_clean():
-            return
+            return False
         self._scratch_mb = scratch_mb
         for target, size, flags in (("/tmp", int(scratch_mb), MS_NOSUID | MS_NODEV),
                                     ("/dev/shm", 16, MS_NOSUID | MS_NODEV | MS_NOEXEC)):
             _libc.umount2(target.encode(), ctypes.c_int(MNT_DETACH))
             mount("tmpfs", target, "tmpfs", flags, f"mode=1777,size={size}m")
+        return True
 
     @staticmethod
     def _scratch_is_clean() -> bool:
         try:
             return (sorted(os.listdir("/tmp")) == [".harness", "work"] and not os.listdir("/tmp/work")
-                    and not os.listdir("/dev/shm") and os.stat("/tmp").st_mode & 0o7777 == 0o1777)
+                    and not os.listdir("/dev/shm") and os.stat("/tmp").st_mode & 0o7777 == 0o1777
+                    and os.stat("/tmp/work").st_mode & 0o7777 == 0o700)
         except OSError:
             return False
 
