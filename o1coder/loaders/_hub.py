@@ -9,11 +9,12 @@ project never needs the network, so the way around a hub problem should be one c
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from o1coder.loaders._io import Record, check_file, read_records
+from o1coder.loaders._io import Record, check_file, read_records, take
 from o1coder.loaders.errors import DatasetUnavailable
+from o1coder.problems import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -76,3 +77,23 @@ def open_records(benchmark: str, path, hub: HubSource, split: str | None = None)
         return read_records(check_file(path, benchmark))
     return hub_records(benchmark, hub.dataset, config=hub.config, split=split or hub.split,
                        example_file=hub.example_file)
+
+
+def load_skipping_untested(benchmark: str, path, hub: HubSource, split: str | None, limit: int | None,
+                           convert: Callable[[Record], Problem | None]) -> list[Problem]:
+    """Convert records to problems, skipping (and counting, in one warning) those ``convert`` finds without tests."""
+    skipped = 0
+
+    def problems():
+        nonlocal skipped
+        for record in open_records(benchmark, path, hub, split):
+            problem = convert(record)
+            if problem is None:
+                skipped += 1
+            else:
+                yield problem
+
+    loaded = list(take(problems(), limit))
+    if skipped:
+        logger.warning("%s: skipped %d problem(s) without tests", benchmark, skipped)
+    return loaded

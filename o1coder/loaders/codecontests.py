@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import logging
 
-from o1coder.loaders._hub import HubSource, open_records
-from o1coder.loaders._io import Record, check_limit, take
+from o1coder.loaders._hub import HubSource, load_skipping_untested
+from o1coder.loaders._io import Record, check_limit
 from o1coder.problems import Problem, TestCase
 
 logger = logging.getLogger(__name__)
@@ -31,22 +31,7 @@ PYTHON3 = 3  # the `language` code of Python 3 solutions in deepmind/code_contes
 
 def load_codecontests(path=None, *, limit: int | None = None, split: str | None = None) -> list[Problem]:
     """CodeContests from a JSON-lines file (sample or hub shape) or the hub (``split``: train, valid or test)."""
-    limit = check_limit(limit)
-    skipped = 0
-
-    def problems():
-        nonlocal skipped
-        for record in open_records("codecontests", path, CODECONTESTS_HUB, split):
-            problem = problem_from_codecontests(record)
-            if problem is None:
-                skipped += 1
-            else:
-                yield problem
-
-    loaded = list(take(problems(), limit))
-    if skipped:
-        logger.warning("codecontests: skipped %d problem(s) without tests", skipped)
-    return loaded
+    return load_skipping_untested("codecontests", path, CODECONTESTS_HUB, split, check_limit(limit), problem_from_codecontests)
 
 
 def problem_from_codecontests(record: Record) -> Problem | None:

@@ -28,8 +28,8 @@ import ast
 import logging
 import re
 
-from o1coder.loaders._hub import HubSource, open_records
-from o1coder.loaders._io import Record, check_limit, take
+from o1coder.loaders._hub import HubSource, load_skipping_untested
+from o1coder.loaders._io import Record, check_limit
 from o1coder.loaders._literal import python_literal
 from o1coder.problems import Problem, TestCase
 
@@ -46,22 +46,7 @@ _LIST_FIELDS = ("tags", "raw_tags", "skill_types")
 
 def load_taco(path=None, *, limit: int | None = None, split: str | None = None) -> list[Problem]:
     """TACO from a JSON list (or JSON lines) of TACO records, or the hub (``split``: "train" or "test")."""
-    limit = check_limit(limit)
-    skipped = 0
-
-    def problems():
-        nonlocal skipped
-        for record in open_records("taco", path, TACO_HUB, split):
-            problem = problem_from_taco(record)
-            if problem is None:
-                skipped += 1
-            else:
-                yield problem
-
-    loaded = list(take(problems(), limit))
-    if skipped:
-        logger.warning("taco: skipped %d problem(s) without tests", skipped)
-    return loaded
+    return load_skipping_untested("taco", path, TACO_HUB, split, check_limit(limit), problem_from_taco)
 
 
 def problem_from_taco(record: Record) -> Problem | None:
