@@ -73,15 +73,15 @@ def test_overrides_parse_yaml_values_and_leave_the_recipe_alone():
             "sampling.stop=['\\n\\n', '```']",
             "sampling.seed=",
             "model.trust_remote_code=true",
-            "search.c_puct=2.0",
+            "search.exploration_weight=1.5",
         ],
     )
     assert out["model"]["name_or_path"] == "Qwen/Qwen2.5-Coder-1.5B-Instruct"
     assert out["sampling"]["temperature"] == 0.7
     assert out["sampling"]["stop"] == ["\\n\\n", "```"]  # single quotes: YAML keeps backslashes
     assert out["sampling"]["seed"] is None and out["model"]["trust_remote_code"] is True
-    assert out["search"] == {"c_puct": 2.0}
-    assert recipe["model"]["name_or_path"] == "tiny" and "search" not in recipe
+    assert out["search"]["exploration_weight"] == 1.5 and out["search"]["k"] == recipe["search"]["k"]
+    assert recipe["model"]["name_or_path"] == "tiny" and recipe["search"]["exploration_weight"] == 2.0
     assert apply_overrides(recipe, ['sampling.stop=["\\n"]'])["sampling"]["stop"] == ["\n"]
     assert sampling_config(out).stop == ("\\n\\n", "```")
 

@@ -12,7 +12,12 @@ The JSON (written by ``o1coder export``, read by the app, notebooks and outside 
 (``status``, ``n_passed``, ``n_tests``; plus ``compiled``, ``pass_rate`` and per-test ``outcomes`` with short messages,
 so viewers never recompute); ``created`` is the order of creation. Optional keys: ``prm`` (a PRM score), ``dead``
 (the step could not be parsed: ``errors`` says why), ``uct`` (the terms at the node's last selection: ``q``,
-``explore``, ``score``), ``prior`` (PUCT), ``logprob``, ``tokens``.
+``explore``, ``score``), ``prior`` (PUCT), ``logprob`` (log-probability of the step under the policy, the sum over
+its tokens), ``tokens`` (tokens generated for it), ``expanded`` (its k next steps were sampled), ``duplicates``
+(further samples that rendered to the same step and were merged into this node).
+
+Besides code steps, two kinds of leaf carry a ``reward`` of 0: dead steps, and steps at the depth limit that are not
+code (a path that ran out of depth without an answer).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from pathlib import Path
 
 SCHEMA_VERSION = 1
 
-_OPTIONAL = ("prm", "dead", "errors", "uct", "prior", "logprob", "tokens")
+_OPTIONAL = ("prm", "dead", "errors", "uct", "prior", "logprob", "tokens", "expanded", "duplicates")
 
 
 @dataclass
@@ -48,6 +53,8 @@ class Node:
     prior: float | None = None
     logprob: float | None = None
     tokens: int | None = None
+    expanded: bool = False  # its k next steps were sampled (selection may descend into it)
+    duplicates: int = 0  # further samples merged into this node because they rendered to the same text
 
     @property
     def value(self) -> float:

@@ -1,0 +1,95 @@
+"""``search()``: one problem in, a tree, its best answer and the cost of finding it out.
+
+    from o1coder.search import search, SearchConfig
+    result = search(problem, generator, sandbox, SearchConfig(rollouts=8))
+    result.answer, result.hidden.pass_rate, result.stats["tokens"]
+
+The run store and the CLI call this once per problem with an observer that records nodes as they appear.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from o1coder.execution import ExecResult
+from o1coder.models.base import Generator, SamplingParams
+from o1coder.problems import Problem
+from o1coder.search.baselines import run_beam, run_best_of_n
+from o1coder.search.config import SearchConfig
+from o1coder.search.context import PriorFn, SearchContext
+from o1coder.search.mcts import run_mcts
+from o1coder.search.observer import NullObserver, SearchObserver
+from o1coder.search.reward import RewardTestsFn
+from o1coder.search.tree import Node, Tree
+
+logger = logging.getLogger(__name__)
+
+_ALGORITHMS = {"mcts": run_mcts, "best_of_n": run_best_of_n, "beam": run_beam}
+
+
+@dataclass
+class SearchResult:
+    """The outcome of searching one problem.
+
+    ``best`` is the best terminal found (highest reward on the reward tests, ties by value, then the earliest
+    created); ``answer`` its program; ``hidden`` that program's verdict on the hidden tests (None without an
+    answer, without hidden tests, or with ``score_hidden`` off). ``stats`` is described in :func:`search`.
+    """
+
+    tree: Tree
+    best: Node | None
+    answer: str | None
+    hidden: ExecResult | None
+    stats: dict
+
+    @property
+    def problem_id(self) -> str:
+        return self.tree.problem_id
+
+    @property
+    def solved(self) -> bool:
+        """The answer passes every hidden test."""
+        return self.hidden is not None and self.hidden.all_passed
+
+
+def search(problem: Problem, generator: Generator, sandbox, config: SearchConfig,
+           observer: SearchObserver = NullObserver(), sampling: SamplingParams | None = None, *,
+           prior_fn: PriorFn | None = None, reward_tests_fn: RewardTestsFn | None = None) -> SearchResult:
+    """Search ``problem`` with ``config.algorithm`` ("mcts", "best_of_n" or "beam").
+
+    ``sampling`` is the recipe's sampling section (temperature, top_p, max_new_tokens per step...); the search sets
+    the stop strings and a seed per call. ``prior_fn(problem, steps) -> scores`` rates steps (a PRM: PUCT prior
+    with ``prior: prm``, beam value); ``reward_tests_fn(problem) -> tests`` supplies ``reward_tests: generated``.
+
+    ``stats``: ``tokens`` ({"prompt", "completion"}), ``generator_calls``, ``programs_executed``,
+    ``executions_by_test_set`` ({"reward", "hidden"}: the hidden count is 0 or 1, the final answer),
+    ``execution_cache_hits``, ``wall_seconds``, ``generation_seconds``, ``execution_seconds``, ``observer_seconds``,
+    ``overhead_share`` (wall time outside generation and execution), ``rollouts`` (completed paths backpropagated),
+    ``nodes``, ``terminals``, ``dead``, ``passing_terminals``, ``max_depth_reached``, ``reward_tests`` (mode and
+    counts), ``stop_reason`` ("rollouts", "passing", "token_budget", "execution_budget", "finished", "depth").
+    """
+    ctx = SearchContext(problem, generator, sandbox, config, observer, sampling,
+                        prior_fn=prior_fn, reward_tests_fn=reward_tests_fn)
+    _ALGORITHMS[config.algorithm](ctx)
+    best = best_terminal(ctx.tree)
+    answer = ctx.program(best) if best is not None else None
+    hidden = None
+    if answer is not None and config.score_hidden:
+        if ctx.split.hidden:
+            hidden = ctx.score_hidden(answer)
+        else:
+            logger.warning("problem %s has no hidden tests left to score the answer on", problem.id)
+    stats = ctx.stats()
+    logger.info("searched %s: %d nodes, %d rollouts, best reward %s, hidden %s, %.1fs", problem.id, stats["nodes"],
+                stats["rollouts"], None if best is None else round(best.reward, 3),
+                None if hidden is None else f"{hidden.n_passed}/{hidden.n_tests}", stats["wall_seconds"])
+    return SearchResult(ctx.tree, best, answer, hidden, stats)
+
+
+def best_terminal(tree: Tree) -> Node | None:
+    """The code node with the highest reward; ties by value (Q/N), then the earliest created."""
+    scored = [n for n in tree.terminals() if n.reward is not None]
+    if not scored:
+        return None
+    return max(scored, key=lambda n: (n.reward, n.value, -n.created))
