@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= app,notebooks,train,dev
 STAMP := $(VENV)/.installed
 
-.PHONY: app test install clean-venv
+.PHONY: app test install strip-notebooks clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ app: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+strip-notebooks: $(STAMP)
+	$(PY) scripts/strip_notebooks.py
 
 clean-venv:
 	rm -rf $(VENV)

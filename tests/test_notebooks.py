@@ -1,0 +1,184 @@
+"""Every notebook in notebooks/ runs top to bottom in a fresh kernel, and is committed without outputs.
+
+Each notebook is executed headless with nbclient, with its folder as the working directory, in a kernel that runs
+this interpreter (the project's venv under `make test`), with runs, caches and models in temporary folders and
+the hub offline. A cell error fails the test. The last code cell of every notebook prints one JSON line, a summary
+of what the notebook computed, and ``EXPECTED`` below checks it: a notebook that runs but computes nonsense fails.
+A new notebook needs an entry in ``EXPECTED``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat", reason="install the notebooks extra: pip install -e '.[notebooks]'")
+nbclient = pytest.importorskip("nbclient", reason="install the notebooks extra: pip install -e '.[notebooks]'")
+pytest.importorskip("ipykernel", reason="install the notebooks extra: pip install -e '.[notebooks]'")
+
+from jupyter_client.kernelspec import KernelSpecManager  # noqa: E402
+from jupyter_client.manager import KernelManager  # noqa: E402
+
+from o1coder.paths import PROJECT_ROOT  # noqa: E402
+
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+CELL_TIMEOUT = 300  # seconds per cell
+KERNEL_NAME = "o1coder-test"
+STRIP_COMMAND = "python scripts/strip_notebooks.py"
+
+
+def _strip_script():
+    spec = importlib.util.spec_from_file_location("strip_notebooks", PROJECT_ROOT / "scripts" / "strip_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ------------------------------------------------------------------------------------------ what each notebook computes
+
+
+def _check_problems_and_sandbox(s: dict) -> None:
+    assert s["bundled"] >= 40
+    assert s["statuses"] == {"correct": "passed", "wrong answer": "failed", "syntax error": "compile_error",
+                             "exception": "runtime_error", "infinite loop": "timeout", "memory bomb": "memory"}
+    assert len(s["hostile_passes"]) >= 8 and not any(s["hostile_passes"].values()), s["hostile_passes"]
+    throughput = s["throughput"]
+    assert throughput["programs"] >= 40 and throughput["passed"] == throughput["programs"]
+    assert throughput["per_second"] > 0
+
+
+def _check_pseudocode_reasoning(s: dict) -> None:
+    assert s["recipe"] == "tiny-cpu"  # the committed notebook runs offline
+    assert s["round_trip"] is True and s["trace_status"] == "passed"
+    assert s["rewards"] == pytest.approx([1.0, 0.2 + 0.8 * 0.5])  # a correct trace; "return None" passes 2 of 4
+    assert s["traces_passing"] == s["traces"] >= 40
+    assert s["messy_ok"] == {"no end marker": True, "action in words": True, "bare word header": True,
+                             "unfenced code": True, "chat around it": True, "two steps at once": True,
+                             "no pseudocode": False, "junk": False}
+    assert s["samples"] == 12 and 0 <= s["samples_passing"] <= s["programs_found"] <= s["samples"]
+
+
+EXPECTED: dict[str, Callable[[dict], None]] = {
+    "01_problems_and_sandbox": _check_problems_and_sandbox,
+    "02_pseudocode_reasoning": _check_pseudocode_reasoning,
+}
+
+
+# ------------------------------------------------------------------------------------------------------ execution
+
+
+@pytest.fixture(scope="module")
+def kernel_dir(tmp_path_factory) -> Path:
+    """A kernelspec whose interpreter is this one (the venv's under `make test`), whatever else is registered."""
+    folder = tmp_path_factory.mktemp("kernels")
+    spec_dir = folder / KERNEL_NAME
+    spec_dir.mkdir()
+    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": "o1coder (tests)", "language": "python"}
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def notebook_env(tmp_path_factory) -> dict[str, str]:
+    base = tmp_path_factory.getbasetemp()
+    env = dict(os.environ)
+    env.update({
+        "O1CODER_CACHE_DIR": str(base / "cache"),
+        "O1CODER_MODELS_DIR": str(base / "models"),  # shared with the other tests: the tiny model is built once
+        "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # the debugger's frozen-modules warning, on every kernel start
+        "JUPYTER_PLATFORM_DIRS": "1",
+    })
+    return env
+
+
+def _execute(nb, kernel_dir: Path, env: dict[str, str], cwd: Path):
+    """Run ``nb`` in place in a fresh kernel; nbclient raises CellExecutionError on the first failing cell."""
+    manager = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernel_dir)]))
+    client = nbclient.NotebookClient(nb, km=manager, timeout=CELL_TIMEOUT, allow_errors=False,
+                                     resources={"metadata": {"path": str(cwd)}})
+    client.execute(env=env)
+    return nb
+
+
+def summary_of(nb) -> dict:
+    """The JSON object printed on the last line of the last code cell's output."""
+    last = [cell for cell in nb.cells if cell.cell_type == "code"][-1]
+    text = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream" and o.name == "stdout")
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    assert lines, f"the last code cell printed no JSON summary line; it printed: {text[-500:]!r}"
+    return json.loads(lines[-1])
+
+
+@pytest.fixture(scope="module")
+def run_notebook(kernel_dir, notebook_env, tmp_path_factory):
+    """Executes a notebook once per test module and returns its summary."""
+    summaries: dict[str, dict] = {}
+
+    def run(path: Path) -> dict:
+        if path.stem not in summaries:
+            env = dict(notebook_env, O1CODER_RUNS_DIR=str(tmp_path_factory.mktemp(f"runs-{path.stem}")))
+            nb = _execute(nbformat.read(path, as_version=4), kernel_dir, env, cwd=path.parent)
+            summaries[path.stem] = summary_of(nb)
+        return summaries[path.stem]
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------------------- tests
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, f"no notebooks in {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_stripped(path: Path):
+    reasons = _strip_script().unstripped(nbformat.read(path, as_version=4))
+    assert not reasons, (f"{path.name} is not stripped ({'; '.join(reasons)}); run `{STRIP_COMMAND} "
+                         f"notebooks/{path.name}` before committing")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_has_a_summary_check(path: Path):
+    assert path.stem in EXPECTED, (f"{path.name} has no entry in EXPECTED (tests/test_notebooks.py): add a check "
+                                   "of the JSON summary its last cell prints")
+
+
+def test_the_kernel_runs_the_project_interpreter(kernel_dir, notebook_env, tmp_path):
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os, sys, json, o1coder\n"
+        "print(json.dumps({'python': sys.executable, 'o1coder': o1coder.__file__, 'cwd': os.getcwd(),\n"
+        "                  'runs': os.environ.get('O1CODER_RUNS_DIR')}))")])
+    env = dict(notebook_env, O1CODER_RUNS_DIR=str(tmp_path / "runs"))
+    seen = summary_of(_execute(probe, kernel_dir, env, cwd=NOTEBOOK_DIR))
+    assert seen["python"] == sys.executable
+    assert Path(seen["o1coder"]).resolve().is_relative_to(PROJECT_ROOT / "o1coder")
+    assert Path(seen["cwd"]).resolve() == NOTEBOOK_DIR.resolve()
+    assert seen["runs"] == str(tmp_path / "runs")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_and_computes(path: Path, run_notebook):
+    summary = run_notebook(path)
+    check = EXPECTED.get(path.stem)
+    assert check is not None, f"{path.name} has no entry in EXPECTED"
+    check(summary)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_problems_notebook_reads_the_shared_benchmarks(shared_data, run_notebook):
+    summary = run_notebook(NOTEBOOK_DIR / "01_problems_and_sandbox.ipynb")
+    assert summary["mbpp"] == 974 and summary["humaneval"] == 164
