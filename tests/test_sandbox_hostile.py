@@ -259,3 +259,23 @@ def test_dead_worker_is_replaced():
         r = sandbox.run(GOOD, DOUBLE_TESTS)
         assert r.status == "passed"  # the program is retried on a fresh worker
         assert sandbox.stats["worker_restarts"] == 1
+
+
+def test_forked_memory_bomb_is_bounded_by_the_worker_cgroup(sb):
+    if not sb.isolation.get("memory_cgroup"):
+        pytest.skip("no memory cgroup here (needs root and cgroupfs): the sum of processes is not bounded")
+    # 12 processes x 200 MB each would be 2.4 GB; the worker's group holds 2 x 256 + 256 MB
+    code = ("import os, time\n"
+            "def double(x):\n"
+            "    for _ in range(11):\n"
+            "        if os.fork() == 0:\n"
+            "            block = bytearray(200 * 1024 * 1024)\n"
+            "            time.sleep(5)\n"
+            "            os._exit(0)\n"
+            "    block = bytearray(200 * 1024 * 1024)\n"
+            "    time.sleep(5)\n"
+            "    return 2 * x\n")
+    r = sb.run(code, [TestCase.call("double", [1], 2)])
+    assert r.n_passed == 0 and r.status == "memory", r.to_dict()
+    assert sandbox_uid_processes(sb) == []
+    still_works(sb)

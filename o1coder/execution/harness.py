@@ -291,6 +291,11 @@ def _test_process(batch, plans, compiled, fds, result_fd, limits, uid) -> None:
     report_fd = os.dup2(result_fd, 3) if result_fd != 3 else 3
     os.closerange(4, 1 << 16)
     os.setsid()
+    try:  # under memory pressure in the worker's cgroup, the kernel kills candidates first, never the harness
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")
+    except OSError:
+        pass
     apply_limits(limits, n_tests=len(batch))
     drop_privileges(uid)
     os.chdir(WORK_DIR)

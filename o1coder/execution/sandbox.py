@@ -7,6 +7,7 @@ and a worker that dies is replaced. See worker.py / harness.py / isolation.py fo
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from o1coder.execution import judge, worker
+from o1coder.execution.cgroup import MemoryCgroup
 from o1coder.execution.limits import Limits
 from o1coder.execution.result import ExecResult, TestOutcome
 
@@ -43,11 +45,17 @@ class SandboxError(RuntimeError):
 
 
 class _Worker:
-    """One worker process and its two pipes."""
+    """One worker process, its two pipes, and its memory cgroup."""
 
-    def __init__(self, readable_paths: Sequence[str]):
+    _count = itertools.count()
+
+    def __init__(self, readable_paths: Sequence[str], limits: Limits):
+        # the sum of a worker's processes: one test process at its limit, the init, and some slack
+        group_bytes = (limits.memory_mb * 2 + 256) * 1024 * 1024
+        self.cgroup = MemoryCgroup(f"o1coder-sandbox-{os.getpid()}-{next(self._count)}", group_bytes)
+        cgroup_args = ["--cgroup", self.cgroup.procs_file] if self.cgroup.active else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-E", "-s", str(WORKER_SCRIPT), *readable_paths],
+            [sys.executable, "-E", "-s", str(WORKER_SCRIPT), *cgroup_args, *readable_paths],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=_WORKER_ENV, cwd="/", start_new_session=True, close_fds=True,
         )
@@ -55,7 +63,7 @@ class _Worker:
         if not hello or not hello.get("ready"):
             self.kill()
             raise SandboxError("a sandbox worker failed to start")
-        self.isolation = hello["isolation"]
+        self.isolation = {**hello["isolation"], "memory_cgroup": self.cgroup.active}
         self.uid = hello.get("uid")  # the uid its candidates run as (None without root)
 
     def request(self, job: dict, timeout: float) -> dict | None:
@@ -89,11 +97,14 @@ class _Worker:
                 stream.close()
             except OSError:
                 pass
+        self.cgroup.remove()
 
     def close(self) -> None:
         try:
             self.proc.stdin.close()  # EOF: the worker exits on its own
             self.proc.wait(timeout=5)
+            self.proc.stdout.close()
+            self.cgroup.remove()
         except (OSError, subprocess.TimeoutExpired):
             self.kill()
 
@@ -143,7 +154,7 @@ class Sandbox:
             if self._pool is not None:
                 return
             starters = ThreadPoolExecutor(max_workers=self.n_workers)
-            workers = list(starters.map(lambda _: _Worker(self._readable), range(self.n_workers)))
+            workers = list(starters.map(lambda _: _Worker(self._readable, self.limits), range(self.n_workers)))
             starters.shutdown()
             for w in workers:
                 self._all.append(w)
@@ -206,7 +217,10 @@ class Sandbox:
         try:
             reply = None
             for _attempt in range(2):  # a worker found dead is replaced and the program tried once more
+                oom_before = w.cgroup.oom_kills()
                 reply = w.request(job, timeout)
+                if reply is not None and w.cgroup.oom_kills() > oom_before:
+                    _blame_memory(reply)
                 if reply is not None and w.alive():
                     break
                 w = self._replace(w)
@@ -222,7 +236,7 @@ class Sandbox:
         dead.kill()
         self.stats["worker_restarts"] += 1
         log.warning("a sandbox worker stopped answering; starting a new one")
-        fresh = _Worker(self._readable)
+        fresh = _Worker(self._readable, self.limits)
         with self._lock:
             self._all = [fresh if w is dead else w for w in self._all]
         return fresh
@@ -291,6 +305,14 @@ def _verdict(plans: list[judge.Plan], reply: dict | None) -> ExecResult:
         else:
             outcomes.append(judge.judge(plan, rec))
     return ExecResult.from_outcomes(outcomes)
+
+
+def _blame_memory(reply: dict) -> None:
+    """The kernel's OOM killer acted in the worker's group during this program: its SIGKILLs mean "memory"."""
+    for record in reply.get("records", []):
+        if record.get("state") == "crashed" and "SIGKILL" in record.get("message", ""):
+            record["state"] = "memory"
+            record["message"] = "memory limit of the sandbox exceeded (the processes of one program together)"
 
 
 def _copy_cached(result: ExecResult) -> ExecResult:

@@ -65,7 +65,12 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):
         os.dup2(devnull, fd)
-    readable = [p for p in sys.argv[1:] if p]
+    args = sys.argv[1:]
+    if args[:1] == ["--cgroup"]:  # join the memory cgroup before anything else: every child inherits it
+        with open(args[1], "w") as f:
+            f.write(str(os.getpid()))
+        args = args[2:]
+    readable = [p for p in args if p]
     for name in PREIMPORTS:
         __import__(name)
     import gc
