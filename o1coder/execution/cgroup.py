@@ -26,6 +26,7 @@ class MemoryCgroup:
     def __init__(self, name: str, limit_bytes: int):
         self.path: Path | None = None
         self.procs_file: str = ""
+        _remove_stale(name.rsplit("-", 2)[0])
         try:
             if (V1_ROOT / "memory.limit_in_bytes").exists():
                 self._create(V1_ROOT / name, "memory.limit_in_bytes", limit_bytes)
@@ -77,6 +78,22 @@ class MemoryCgroup:
         else:
             log.warning("could not remove sandbox cgroup %s", self.path)
         self.path = None
+
+
+def _remove_stale(prefix: str) -> None:
+    """Groups left by sandboxes whose process died without closing (named PREFIX-PID-N): empty, so removable."""
+    for root in (V1_ROOT, V2_ROOT):
+        try:
+            entries = list(root.glob(prefix + "-*"))
+        except OSError:
+            continue
+        for path in entries:
+            pid = path.name[len(prefix) + 1:].split("-")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                try:
+                    os.rmdir(path)
+                except OSError:
+                    pass
 
 
 def _read(path: Path) -> str:
