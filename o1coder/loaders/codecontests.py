@@ -16,13 +16,9 @@ judged by exact (whitespace-tolerant) output like the rest: a correct but differ
 
 from __future__ import annotations
 
-import logging
-
 from o1coder.loaders._hub import HubSource, load_skipping_untested
 from o1coder.loaders._io import Record, check_limit
 from o1coder.problems import Problem, TestCase
-
-logger = logging.getLogger(__name__)
 
 CODECONTESTS_HUB = HubSource("deepmind/code_contests", "code_contests.jsonl", split="test")
 STDIO_INSTRUCTIONS = "Read the input from standard input and write the answer to standard output."

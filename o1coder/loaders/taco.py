@@ -25,15 +25,12 @@ file), ``taco/<split>/<index>`` from the hub. Problems without tests are skipped
 from __future__ import annotations
 
 import ast
-import logging
 import re
 
 from o1coder.loaders._hub import HubSource, load_skipping_untested
 from o1coder.loaders._io import Record, check_limit
 from o1coder.loaders._literal import python_literal
 from o1coder.problems import Problem, TestCase
-
-logger = logging.getLogger(__name__)
 
 TACO_HUB = HubSource("BAAI/TACO", "taco.json", split="test")
 _CLASS_RE = re.compile(r"^\s*class\s+(\w+)", re.MULTILINE)
