@@ -1,0 +1,93 @@
+"""``o1coder eval``: the Table 1 harness, or with ``--compare-budgets`` the budget-matched search comparison.
+
+Registered in :mod:`o1coder.cli` by :func:`add_eval_parser`. Thin: the work is in :mod:`o1coder.evaluation.record`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+RUNS_DIR_HELP = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
+
+
+def add_eval_parser(sub) -> None:
+    """Add the ``eval`` verb to the ``o1coder`` sub-command parser ``sub``."""
+    p = sub.add_parser(
+        "eval", help="Pass@1 / pass@k and ASPR, vanilla vs pseudocode prompting (Table 1), or --compare-budgets",
+        description="Sample every problem of the benchmark in each mode, score the answers on hidden tests only, and "
+        "print Table 1 (Pass@1 and ASPR per mode and their differences) beside the paper's numbers. The run is "
+        "recorded in the run store (metrics eval/...) and the tables are written as Markdown and CSV. With "
+        "--compare-budgets: MCTS vs best-of-N vs beam search at equal generated tokens instead.")
+    p.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
+    p.add_argument("--benchmark", default="bundled:eval", metavar="SPEC",
+                   help="'bundled:eval', 'mbpp:PATH', 'NAME:PATH' or 'NAME' (default bundled:eval)")
+    p.add_argument("--modes", help="comma-separated: vanilla,pseudocode (default: evaluation.modes)")
+    p.add_argument("--limit", type=int, help="only the first N problems")
+    p.add_argument("--samples", type=int, help="n answers per problem and mode (default: evaluation.samples)")
+    p.add_argument("--k", help="comma-separated k values of pass@k, each <= samples (default: evaluation.k)")
+    p.add_argument("--aspr-k", type=int, help="K codes sampled per correct path for ASPR (default: evaluation.aspr_k)")
+    p.add_argument("--aspr-search", choices=("search", "samples"),
+                   help="where ASPR's correct paths come from (default: evaluation.aspr_search)")
+    p.add_argument("--compare-budgets", action="store_true",
+                   help="run the budget-matched comparison (evaluation.budget) instead of Table 1")
+    p.add_argument("--out", help="output folder (default: <runs dir>/eval/RUN or <runs dir>/budget/RUN)")
+    p.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a recipe value, e.g. --set evaluation.aspr_k=4 (repeatable)")
+    p.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
+    p.add_argument("--json", action="store_true", help="print the full results as JSON instead of the table")
+    p.set_defaults(func=_cmd_eval)
+
+
+def _ints(text: str | None, option: str) -> list[int] | None:
+    if text is None:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"{option} must be comma-separated integers, e.g. 1,5; got {text!r}") from None
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from o1coder.config import apply_overrides, load_recipe
+    from o1coder.evaluation.config import eval_config
+    from o1coder.evaluation.record import run_budget, run_eval
+
+    recipe = apply_overrides(load_recipe(args.recipe), args.set)
+    config = eval_config(recipe, modes=args.modes, samples=args.samples, k=_ints(args.k, "--k"),
+                         aspr_k=args.aspr_k, aspr_search=args.aspr_search)
+    options = {"config": config, "limit": args.limit, "runs_dir": args.runs_dir, "out": args.out,
+               "workers": args.workers}
+    if args.compare_budgets:
+        with tqdm(desc="budget runs", unit="run", file=sys.stderr) as bar:
+            run_id, comparison, files = run_budget(recipe, args.benchmark, progress=lambda point: bar.update(),
+                                                   **options)
+        if args.json:
+            print(json.dumps({"run_id": run_id, **comparison.to_dict()}, indent=2))
+        else:
+            print(f"budget run {run_id} on {args.benchmark}\n")
+            print(comparison.to_markdown())
+            _print_files(files)
+        return 0
+    with tqdm(desc="eval", unit="problem", file=sys.stderr) as bar:
+        def progress(done, planned, report):
+            bar.total = planned
+            bar.update(done - bar.n)
+
+        outcome = run_eval(recipe, args.benchmark, progress=progress, **options)
+    if args.json:
+        print(json.dumps({"run_id": outcome.run_id, **outcome.report.to_dict()}, indent=2, default=str))
+        return 0
+    print(f"eval run {outcome.run_id} on {args.benchmark}\n")
+    print(outcome.files["markdown"].read_text(encoding="utf-8"))
+    _print_files(outcome.files)
+    return 0
+
+
+def _print_files(files) -> None:
+    for name, path in files.items():
+        print(f"  {name}: {path}")
