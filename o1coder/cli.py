@@ -71,9 +71,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
     def terminate(signum, frame):  # SIGTERM stops like Ctrl-C: the run is marked interrupted, resumable
         raise KeyboardInterrupt
 
+    search = run_search
+    if args.ray:  # distributed: problems spread over Ray actors (o1coder.scale); the driver writes the store
+        from functools import partial
+
+        from o1coder.scale import run_search_ray
+
+        search = partial(run_search_ray, address=args.ray, actors=args.actors, actor_cpus=args.actor_cpus)
+    elif args.actors or args.actor_cpus:
+        raise ValueError("--actors and --actor-cpus size a Ray run: add --ray (or --ray ADDRESS)")
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        run_id = run_search(recipe, args.problems, limit=args.limit, runs_dir=args.runs_dir, resume=args.resume,
+        run_id = search(recipe, args.problems, limit=args.limit, runs_dir=args.runs_dir, resume=args.resume,
                             workers=args.workers, progress=progress)
     except KeyboardInterrupt:
         run_id = state.get("run_id") or args.resume
@@ -157,8 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--solutions", type=int, default=3,
                    help="try up to K published solutions per problem (TACO has several); default 3")
     v.add_argument("--workers", type=int, default=None, help="sandbox workers (default: one per core)")
-    v.add_argument("--cpu-seconds", type=float, default=4.0, help="CPU limit per test (default 4)")
-    v.add_argument("--wall-seconds", type=float, default=15.0, help="wall-clock safety net per test (default 15)")
+    v.add_argument("--cpu-seconds", type=float, default=10.0,
+                   help="CPU limit per test (default 10: some references, e.g. MBPP 123, need 3-4 s)")
+    v.add_argument("--wall-seconds", type=float, default=30.0, help="wall-clock safety net per test (default 30)")
     v.add_argument("--show", type=int, default=20, help="failures to list (default 20)")
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.set_defaults(func=_cmd_verify)
@@ -176,7 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--resume", metavar="RUN", help="continue this run (its recorded recipe and problems are used)")
     s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a recipe value, e.g. --set search.rollouts=8 (repeatable)")
-    s.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
+    s.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core; "
+                   "with --ray: per actor, default its CPUs)")
+    s.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="spread the problems over Ray actors (pip install 'o1coder[scale]'): alone, start a Ray "
+                   "cluster on this machine; with ADDRESS ('auto', 'HOST:6379', 'ray://HOST:10001'), join that one")
+    s.add_argument("--actors", type=int, help="with --ray: search actors (default: as many as the cluster holds)")
+    s.add_argument("--actor-cpus", type=float,
+                   help="with --ray: CPUs per actor (default 1, GPU actors: CPUs per GPU up to 8)")
     s.set_defaults(func=_cmd_search)
 
     r = sub.add_parser("runs", help="list the runs of a runs directory")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from o1coder.execution import Sandbox
+from o1coder.execution import Limits, Sandbox
 from o1coder.problems import load_problems
 from o1coder.verify import verify_references
 
@@ -25,7 +25,8 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(workers=2) as sb:
+    # as `o1coder verify` does: a generous CPU limit, since MBPP 123's reference needs 3-4 s on a busy machine
+    with Sandbox(limits=Limits(cpu_seconds=10, wall_seconds=30), workers=2) as sb:
         yield sb
 
 
