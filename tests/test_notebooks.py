@@ -65,9 +65,88 @@ def _check_pseudocode_reasoning(s: dict) -> None:
     assert s["samples"] == 12 and 0 <= s["samples_passing"] <= s["programs_found"] <= s["samples"]
 
 
+def _check_mcts_search(s: dict) -> None:
+    assert (s["recipe"], s["policy"]) == ("tiny-cpu", "traces")  # the committed notebook runs offline, scripted
+    # the hand-made first rollout (the prose walks through it): root, a structure step, a wrong program (0.2)
+    assert s["first_rollout"] == [0, 1, 4] and s["first_reward"] == pytest.approx(0.2)
+    assert s["first_rollout_same"] is True  # search() repeats it exactly: seeds derive from the node
+    assert s["root_visits"] == s["root_children_visits"] == 16
+    assert s["nodes"] == 20 and s["max_depth"] == 5 and s["passing"] == 6 and s["solved"] is True
+    assert s["uct_rows"] == 3 and s["root_dead_children"] == 1 and s["uct_choice"] == 2
+    assert s["inspector"] == {"selected": 4, "shows_q": True}  # select() on the wrong program
+    assert s["run"] == {"status": "finished", "done": 6, "passed": 6, "stored_equals_search": True, "trees": 6}
+    assert s["tiny"]["nodes"] >= 2 and s["tiny"]["dead"] == s["tiny"]["nodes"] - 1  # junk: every child dead
+
+
+def _check_test_case_generator(s: dict) -> None:
+    assert s["recipe"] == "tiny-cpu"
+    assert s["sft_rows"] == s["dpo_pairs"] == s["report"]["rows"] == s["report"]["problems"] >= 30
+    assert s["pair_inputs_equal"] is True and s["pair_outputs_wrong"] == 3  # same inputs, every output moved
+    assert s["loss_tokens"] > 10 and s["steps"] == {"sft": 4, "dpo": 4} and s["losses_finite"] is True
+    assert s["generated"]["answers"] == 13
+    assert s["hostile"] == {"well formed": 1, "chatty": 1, "truncated": 0, "no output": 0, "code injection": 0,
+                            "deep nesting": 0, "huge field": 0, "swapped tags": 0, "duplicates": 1}
+    assert s["mutants"] == 20
+    tiny, true, shuffled = (s["eval"][k] for k in ("tiny model", "true cases", "shuffled outputs"))
+    if s["generated"]["tests"] == 0:
+        assert tiny["evaluated"] == 0 and tiny["validity"] is None
+    assert true["evaluated"] == shuffled["evaluated"] == 13 and true["validity"] == 1.0
+    assert true["mutants"] == shuffled["mutants"] > 100 and true["killed_by_dataset"] <= true["mutants"]
+    assert 0.8 <= true["kill_rate"] <= 1.0
+    assert shuffled["validity"] < 0.5 and shuffled["kill_rate"] < true["kill_rate"]
+
+
+def _check_process_reward_model(s: dict) -> None:
+    assert (s["recipe"], s["policy"]) == ("tiny-cpu", "traces")
+    assert s["trees"] == 8 and s["rows"] >= 20 and s["pairs"] >= 10 and s["hard_labels"] == [0.0, 1.0]
+    # one label per step, on the step's last token, equal to the step's value; -100 everywhere else
+    assert s["labelled_tokens"] == s["row_steps"] >= 3
+    assert s["label_values"] == pytest.approx(s["row_values"])
+    assert s["steps"] == {"pointwise": 30, "pairwise": 30}
+    assert all(0 < loss < 5 for losses in s["losses"].values() for loss in losses)
+    assert len(s["heldout"]) == 2
+    for mode, name in (("pointwise", "point-wise"), ("pairwise", "pair-wise")):
+        e = s["eval"][mode]
+        assert e["steps"] > 5 and e["pairs"] > 0 and e["best_of_n"] == 2
+        assert 0.0 <= e["auc"] <= 1.0 and 0.0 <= e["pair_accuracy"] <= 1.0 and 0.0 <= e["ece"] <= 1.0
+        assert s["roc_auc"][name] == pytest.approx(e["auc"]) and s["roc_steps"][name] == e["steps"]
+    priors = s["puct"]["priors"]
+    assert s["puct"]["nodes"] > len(priors) >= 2 and sum(priors) == pytest.approx(1.0)
+    assert s["puct"]["prm_scored"] >= len(priors) - 1
+
+
+def _check_evaluation(s: dict) -> None:
+    assert (s["recipe"], s["benchmark"]) == ("tiny-cpu", "bundled:eval")
+    unbiased, naive = s["pass_at_k"]["unbiased"], s["pass_at_k"]["naive"]
+    assert unbiased[0] == naive[0] == 0.0 and unbiased[-1] == naive[-1] == 1.0
+    assert unbiased[1] == pytest.approx(0.5)  # c=1 of n=10: a 5-subset holds it half the time
+    assert all(u >= v for u, v in zip(unbiased, naive))
+    simulated, truth = s["simulation"], s["truth"]
+    assert abs(simulated["unbiased (n=10)"] - truth) < 0.02 and abs(simulated["exactly k=5 samples"] - truth) < 0.02
+    assert simulated["naive plug-in (n=10)"] < truth - 0.03
+    assert s["aspr"] == {"value": 0.75, "included": 1, "excluded": 1} and s["aspr_rates"] == [0.75, None]
+    for summary in s["tiny"].values():  # the untrained tiny model: nothing passes, no correct path anywhere
+        assert set(summary["pass@k"].values()) == {0.0}
+        assert (summary["aspr"], summary["aspr_excluded"]) == (None, 3)
+    vanilla, pseudo = s["scripted"]["vanilla"], s["scripted"]["pseudocode"]
+    assert vanilla["pass@k"] == pytest.approx({"1": 0.5, "4": 13 / 14, "8": 1.0})
+    assert pseudo["pass@k"] == pytest.approx({"1": 0.25, "4": 31 / 42, "8": 1.0})
+    assert (vanilla["aspr"], pseudo["aspr"]) == pytest.approx((0.625, 1 / 3))  # the prose explains the order
+    assert vanilla["aspr_included"] == pseudo["aspr_included"] == 3
+    assert s["table_rows"][:2] == ["tiny (untrained)", "trace policy (scripted)"] and len(s["table_rows"]) == 6
+    budget = s["budget"]
+    assert s["eval_status"] == budget["status"] == "finished"
+    assert budget["algorithms"] == ["mcts", "best_of_n", "beam"] and budget["rows"] % 3 == 0
+    assert budget["points"] >= 8 and budget["matched"] >= 3
+
+
 EXPECTED: dict[str, Callable[[dict], None]] = {
     "01_problems_and_sandbox": _check_problems_and_sandbox,
     "02_pseudocode_reasoning": _check_pseudocode_reasoning,
+    "03_mcts_search": _check_mcts_search,
+    "04_test_case_generator": _check_test_case_generator,
+    "05_process_reward_model": _check_process_reward_model,
+    "07_evaluation": _check_evaluation,
 }
 
 
