@@ -6,10 +6,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # CPU machines take the CPU wheel of torch this way; on a GPU machine override, e.g. TORCH_SPEC="torch".
 TORCH_SPEC ?= torch==2.13.0
-EXTRAS ?= app,notebooks,train,dev
+EXTRAS ?= app,notebooks,train,dev,scale
 STAMP := $(VENV)/.installed
 
-.PHONY: app test install strip-notebooks clean-venv
+.PHONY: app test install strip-notebooks clean-venv browser screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,20 @@ install: $(STAMP)
 app: $(STAMP)
 	$(VENV)/bin/streamlit run app/main.py
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest
+
+# The browser test drives Debian's chromium (never a downloaded one): installed here when missing, if we can.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq chromium >/dev/null \
+	      || echo "could not install chromium: the browser test will be skipped"; \
+	  else echo "no chromium (install Debian's chromium package as root): the browser test will be skipped"; fi; }
+
+# README screenshots of every page (docs/screenshots/*.png), from a fresh fixture run, through the browser test's helper.
+screenshots: $(STAMP) browser
+	$(PY) tests/e2e/test_app_browser.py docs/screenshots
 
 strip-notebooks: $(STAMP)
 	$(PY) scripts/strip_notebooks.py

@@ -276,6 +276,8 @@ def test_forked_memory_bomb_is_bounded_by_the_worker_cgroup(sb):
             "    time.sleep(5)\n"
             "    return 2 * x\n")
     r = sb.run(code, [TestCase.call("double", [1], 2)])
-    assert r.n_passed == 0 and r.status == "memory", r.to_dict()
+    # the kernel stops it in the worker's group ("memory"), unless on a busy machine the CPU limit (counted over all
+    # its processes) comes first
+    assert r.n_passed == 0 and r.status in ("memory", "timeout"), r.to_dict()
     assert sandbox_uid_processes(sb) == []
     still_works(sb)

@@ -1,0 +1,132 @@
+"""Metrics: Pass@1, pass@k, ASPR and the budget over time, per problem, against another run, and Table 1."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from ui import common, data
+
+from o1coder.viz.metrics import (
+    X_AXES,
+    default_metrics,
+    is_quality,
+    last_values,
+    metric_label,
+    metrics_figure,
+    summary_table,
+    table1_row,
+)
+
+TABLE1_HELP = """Table 1 of the paper compares vanilla and pseudocode prompting (Pass@1 and ASPR on MBPP, Qwen2.5
+1.5B / 3B / 7B / Coder-7B). ASPR (average sampling pass rate): for each problem where search found a correct path,
+sample K programs from the last pseudocode state on that path and take the share that passes; average over
+problems. Our rows come from the evaluation runs of this runs directory (`o1coder eval`), the paper's follow."""
+
+
+def render() -> None:
+    st.title("Metrics")
+    run = common.current_run()
+    if run is None:
+        return
+    common.status_banner(run)
+    live = common.watching(run)
+    seen = common.progress_signature(run.id) if live else None
+    st.fragment(run_every=data.LIVE_REFRESH if live else None)(common.guarded(metrics_view))(run.id, seen)
+    common.guarded(compare_view)(run.id)
+    common.guarded(table1_view)()
+
+
+def metrics_view(run_id: str, seen: tuple | None) -> None:
+    if seen is not None:
+        common.follow(run_id, seen)
+    where = data.runs_dir()
+    run = data.get_run(where, run_id)
+    points = data.metrics(where, run.id, run.heartbeat)
+    cols = st.columns(5)
+    cols[0].metric("Pass@1", common.percent(run.pass_rate), help="share of finished problems whose answer passes "
+                   "every hidden test (one answer per problem)")
+    cols[1].metric("problems", f"{run.problems_done}/{run.problems_planned}", help=f"{run.problems_passed} passed")
+    cols[2].metric("tokens", f"{run.tokens:,}", help=f"prompt {run.prompt_tokens:,} + completion "
+                   f"{run.completion_tokens:,}")
+    cols[3].metric("executions", f"{run.executions:,}", help="programs executed, all test sets")
+    cols[4].metric("duration", common.duration(run.duration))
+    final = last_values(points)
+    quality = [n for n in final if is_quality(n)]  # pass@k and ASPR, when the run recorded them (evaluation runs)
+    for start in range(0, len(quality), 4):
+        for col, name in zip(st.columns(4), quality[start:start + 4]):
+            col.metric(metric_label(name), common.percent(final[name]))
+    if points.empty:
+        st.info("No metric points yet: a search logs them each time a problem finishes.")
+        return
+    names = list(dict.fromkeys(points["name"]))
+    c1, c2 = st.columns([3, 1])
+    chosen = c1.multiselect("Series", names, default=default_metrics(names), key="metric_names",
+                            format_func=metric_label)
+    x = c2.radio("x axis", list(X_AXES), format_func=X_AXES.get, key="metric_x")
+    if chosen:
+        st.plotly_chart(metrics_figure({run.id: points}, chosen, x=x, starts={run.id: run.created}),
+                        width="stretch", key="metrics_fig")
+    results = data.problem_results(where, run.id, run.heartbeat)
+    if not results.empty:
+        st.subheader("Per problem")
+        table = results[["position", "problem_id", "passed", "hidden_status", "hidden_n_passed", "hidden_n_tests",
+                         "prompt_tokens", "completion_tokens", "executions", "n_nodes", "wall_seconds"]]
+        st.dataframe(table.round(2), hide_index=True, width="stretch", key="results_table")
+
+
+def compare_view(run_id: str) -> None:
+    st.subheader("Compare with another run")
+    where = data.runs_dir()
+    runs = {r.id: r for r in data.list_runs(where)}
+    others = [rid for rid in runs if rid != run_id]
+    if not others:
+        st.caption("There is no other run to compare with yet.")
+        return
+    other = st.selectbox("Other run", others, format_func=lambda rid: common.run_label(runs[rid]), key="compare_run")
+    pair = {run_id: runs[run_id], other: runs[other]}
+    st.dataframe(summary_table(pair).astype(str), width="stretch")
+    frames = {rid: data.metrics(where, rid, r.heartbeat) for rid, r in pair.items()}
+    names = [n for n in dict.fromkeys(pd.concat(frames.values())["name"]) if all(n in set(f["name"])
+                                                                                  for f in frames.values())]
+    if names:
+        st.plotly_chart(metrics_figure(frames, default_metrics(names)[:3], x="step",
+                                       starts={rid: r.created for rid, r in pair.items()}),
+                        width="stretch", key="compare_fig")
+
+
+def table1_view() -> None:
+    from o1coder.evaluation import paper
+    from o1coder.evaluation.figures import table1_figure
+    from o1coder.evaluation.table import table1, to_markdown
+
+    st.subheader("Table 1: vanilla vs pseudocode prompting")
+    st.caption(TABLE1_HELP)
+    where = data.runs_dir()
+    rows = []
+    for r in data.list_runs(where):
+        if r.kind == "eval":
+            values = last_values(data.metrics(where, r.id, r.heartbeat))
+            if any(name.startswith("eval/") for name in values):
+                rows.append(table1_row(f"{_eval_label(r)} · {r.id}", values, r.problems_done))
+    if not rows:
+        st.info("No evaluation run in this runs directory yet: `o1coder eval --recipe tiny-cpu --benchmark "
+                "bundled:eval --limit 3` records Pass@1 and ASPR for both prompting modes, and its row appears "
+                "here above the paper's. Until then, the paper's rows alone:", icon=":material/table_chart:")
+    frame = table1(rows)
+    notes = [f"Paper rows: {paper.CITATION}"
+             + ("" if paper.VERIFIED_AGAINST_PAPER else " (transcribed from a public copy, not yet checked against "
+                                                        "the PDF)") + "."]
+    st.markdown(to_markdown(frame, notes))
+    st.plotly_chart(table1_figure(frame), width="stretch", key="table1_fig")
+
+
+def _eval_label(run) -> str:
+    from o1coder.evaluation import eval_config, model_label
+
+    try:
+        return model_label(run.config, eval_config(run.config))
+    except (ValueError, TypeError, KeyError):
+        return common.model_name(run)
+
+
+render()
