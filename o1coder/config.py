@@ -26,7 +26,7 @@ RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 # Top-level keys a recipe may have. A stage that adds a section adds its name here.
 RECIPE_SECTIONS = (
     "name", "description", "seed", "model", "sampling", "problems", "execution", "reasoning", "search", "tcg",
-    "prm", "sft", "dpo", "grpo", "rl", "loop", "evaluation", "runs",
+    "prm", "sft", "dpo", "grpo", "rl", "training", "loop", "evaluation", "runs",
 )  # fmt: skip
 
 BACKENDS = ("transformers", "vllm", "openai")

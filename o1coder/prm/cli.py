@@ -33,6 +33,7 @@ def add_prm_parser(sub) -> None:
     t.add_argument("--runs-dir", help=RUNS_DIR_HELP)
     t.add_argument("--json", action="store_true", help="print the training summary and evaluation as JSON")
     t.set_defaults(func=_cmd_train)
+    __import__("o1coder.scale.launch", fromlist=["add_accelerate_option"]).add_accelerate_option(t)  # multi-GPU
 
     e = steps.add_parser("eval", help="AUC, accuracy, calibration and best-of-N reranking of a trained PRM on a run",
                          description="Score the run's steps, sibling pairs and terminals with a trained PRM and "

@@ -58,6 +58,8 @@ def add_tcg_parser(sub) -> None:
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     for p in (d, s, o, e):
         p.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
+    for p in (s, o):
+        __import__("o1coder.scale.launch", fromlist=["add_accelerate_option"]).add_accelerate_option(p)  # multi-GPU
 
 
 # -- shared set-up -----------------------------------------------------------------------------------------------

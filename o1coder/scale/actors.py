@@ -1,0 +1,153 @@
+"""The worker side of distributed search: a :class:`SearchWorker` per Ray actor, with its own generator and sandbox.
+
+A plain class: the driver turns it into an actor with ``ray.remote(SearchWorker)`` at run time, so importing this
+module needs no Ray and the worker is tested in-process like any object. Each worker builds the recipe's model (one
+vLLM engine on the GPUs Ray gave the actor, or the transformers backend on its CPUs) and its own sandbox, so
+executions grow with the cluster instead of queueing on the driver.
+
+:meth:`SearchWorker.search` is a generator: a Ray streaming generator once remote. It yields one
+:class:`RolloutUpdate` per rollout (the nodes added or changed by it, as they were at its end) and then one
+:class:`ProblemDone` (the whole tree and the ``results`` row). The driver writes both through the run store's own
+:class:`~o1coder.runs.StoreObserver`, so a distributed run's store looks exactly like a local run's, rollout by
+rollout. The search reports rollouts through an observer callback, and a generator can only yield from its own
+frame, so the search runs in a thread and hands each snapshot over through a queue.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import queue
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from o1coder.problems import Problem
+from o1coder.search.tree import Node, Tree
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RolloutUpdate:
+    """One finished rollout of a problem: what a local StoreObserver would write at ``rollout_finished``."""
+
+    problem_id: str
+    rollout: int
+    stats: dict[str, Any]
+    config: dict[str, Any]  # the tree's config (written once per problem, before its first nodes)
+    nodes: list[Node] = field(default_factory=list)  # deep copies, parents first
+
+
+@dataclass
+class ProblemDone:
+    """A searched problem: its final tree, its ``results`` columns and per-problem metric points."""
+
+    problem_id: str
+    tree: Tree
+    result: dict[str, Any]
+    metrics: dict[str, float]
+    passed: bool
+
+
+class _Failure:
+    """An exception raised in the search thread, carried to the generator that re-raises it."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+class SnapshotObserver:
+    """A SearchObserver that notes changed nodes and, at the end of each rollout, hands over deep copies of them.
+
+    Copies are taken in the search thread, before the search mutates the nodes again: what is sent is the tree as
+    it was when the rollout finished, exactly what the local StoreObserver writes at that moment.
+    """
+
+    def __init__(self, send):
+        self._send = send
+        self._pending: dict[int, Node] = {}
+
+    def node_added(self, tree: Tree, node: Node) -> None:
+        self._pending[node.id] = node
+
+    def node_updated(self, tree: Tree, node: Node) -> None:
+        self._pending[node.id] = node
+
+    def rollout_finished(self, tree: Tree, rollout: int, stats: dict) -> None:
+        nodes = [copy.deepcopy(self._pending[i]) for i in sorted(self._pending)]
+        self._pending.clear()
+        self._send(RolloutUpdate(tree.problem_id, rollout, copy.deepcopy(stats), copy.deepcopy(tree.config), nodes))
+
+
+class SearchWorker:
+    """Searches problems one at a time with the recipe's model, sampling, search and execution sections.
+
+    ``workers``: sandbox workers (default: the recipe's ``execution.workers``, else ``threads``); ``threads``: torch
+    CPU threads, the CPUs Ray reserved for the actor (a local run uses the process's setting; with one thread on
+    both sides their float arithmetic, and so their samples and trees, are the same).
+    """
+
+    def __init__(self, recipe: dict[str, Any], workers: int | None = None, threads: int | None = None):
+        from o1coder.config import model_config, sampling_config
+        from o1coder.execution import Sandbox
+        from o1coder.models import build_generator
+        from o1coder.runs.driver import sandbox_settings
+        from o1coder.search.config import search_config
+
+        if threads:
+            import torch
+
+            torch.set_num_threads(int(threads))
+        self.config = search_config(recipe)
+        self.sampling = sampling_config(recipe) if recipe.get("sampling") else None
+        limits, n_workers = sandbox_settings(recipe, workers or (recipe.get("execution") or {}).get("workers")
+                                             or threads or 1)
+        self.generator = build_generator(model_config(recipe))
+        self.sandbox = Sandbox(limits=limits, workers=n_workers)
+        self.sandbox.start()
+        log.info("search worker ready on %s (pid %d): %d sandbox workers", socket.gethostname(), os.getpid(),
+                 n_workers)
+
+    def ready(self) -> dict[str, Any]:
+        """Where this worker runs; the driver waits on it before giving the worker a problem."""
+        return {"host": socket.gethostname(), "pid": os.getpid(), "sandbox_workers": self.sandbox.n_workers,
+                "isolation": dict(self.sandbox.isolation)}
+
+    def search(self, problem: Problem) -> Iterator[RolloutUpdate | ProblemDone]:
+        """Search ``problem``: one RolloutUpdate per rollout, then one ProblemDone. Errors of the search are raised."""
+        handoff: queue.Queue = queue.Queue()
+        thread = threading.Thread(target=self._search_into, args=(problem, handoff), daemon=True,
+                                  name=f"search-{problem.id}")
+        thread.start()
+        while True:
+            item = handoff.get()
+            if isinstance(item, _Failure):
+                thread.join()
+                raise item.error
+            yield item
+            if isinstance(item, ProblemDone):
+                break
+        thread.join()
+
+    def _search_into(self, problem: Problem, handoff: queue.Queue) -> None:
+        from o1coder.runs.driver import problem_metrics, result_record
+        from o1coder.search import search
+
+        try:
+            result = search(problem, self.generator, self.sandbox, self.config,
+                            observer=SnapshotObserver(handoff.put), sampling=self.sampling)
+            handoff.put(ProblemDone(problem.id, result.tree, result_record(result), problem_metrics(result),
+                                    result.solved))
+        except BaseException as error:  # noqa: BLE001 - every failure must reach the generator, or it waits forever
+            handoff.put(_Failure(error))
+
+    def close(self) -> None:
+        """Stop the sandbox's workers and release the model (GPU memory) before the actor goes away."""
+        self.sandbox.close()
+        close = getattr(self.generator, "close", None)
+        if close is not None:
+            close()
