@@ -1,0 +1,342 @@
+"""The self-play loop (method step 7): search with the current policy, merge the data, train the PRM, update the
+policy, evaluate, and again.
+
+    run_id = run_loop(load_recipe("tiny-cpu"), rounds=2)      # what `o1coder loop --recipe tiny-cpu --rounds 2` does
+    run_loop(resume=run_id)                                  # after a crash: continues at the unfinished stage
+
+Stages, each finished before the next starts (``loop:`` section, :class:`o1coder.training.LoopConfig`):
+
+- ``baseline``: evaluate the initial policy on the held-out problems (optional);
+- ``warm_start``: SFT on stored reasoning traces (optional; the demo teaches the tiny model the step format);
+- per round t: ``t/search`` (the training problems, searched with the current policy into a run of the store),
+  ``t/data`` (trees of rounds 0..t merged: D+, D_process and sibling pairs as JSON lines with lineage),
+  ``t/prm`` (o1coder.prm on the merged trees; skipped with a note when there is nothing to learn: r = []),
+  ``t/sft`` (round 0 only: SFT on D+), ``t/rl`` (iterative DPO or GRPO with phi and alpha(t)), ``t/eval``.
+
+The loop is a run of the store (``kind = "loop"``); its files are in ``<runs dir>/loop/<run id>/`` (``init/``,
+``round-T/{policy,sft,prm,datasets}``) with ``loop_state.json`` (:mod:`o1coder.runs.loop_state`), rewritten
+atomically after every stage. Metrics of the loop run: ``loop/pass@1`` at step = policy version (0: the initial
+policy, t + 1: after round t); ``loop/round``, ``loop/alpha``, ``loop/search_pass_rate``, ``loop/d_plus``,
+``loop/d_process``, ``loop/pairs``, ``loop/prm_rows``, ``loop/prm_loss``, ``loop/sft_loss``, ``loop/rl_loss`` and
+``loop/rl_reward`` (GRPO) at step = round t; ``loop/warm_start_loss`` at step 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from o1coder.runs.loop_state import LoopState, loop_dir
+from o1coder.training import rounds as R
+from o1coder.training.config import loop_config, training_config
+from o1coder.training.rewards import reward_tests_for
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, str], None]
+"""``progress(stage, message)``: a stage starts ("start"), ends ("done: ...") or is skipped ("skipped: why")."""
+
+
+def run_loop(recipe: dict[str, Any] | None = None, *, rounds: int | None = None, runs_dir: str | Path | None = None,
+             resume: str | None = None, workers: int | None = None, progress: Progress | None = None,
+             generator_factory: Callable[[str | None], Any] | None = None) -> str:
+    """Run (or resume) a self-play loop; returns the loop's run id. See the module docstring for the stages.
+
+    ``generator_factory(policy) -> Generator`` replaces the generator built from the recipe for searching,
+    sampling and evaluating (``policy``: the checkpoint folder, None for the initial model), e.g. a
+    ``ScriptedGenerator`` in tests; training always loads the checkpoint itself.
+    """
+    from o1coder.runs import readers
+    from o1coder.runs.store import RunStore
+
+    if not resume:
+        if recipe is None:
+            raise ValueError("a new loop needs a recipe (e.g. --recipe tiny-cpu)")
+        if rounds is not None:
+            recipe = {**recipe, "loop": {**(recipe.get("loop") or {}), "rounds": rounds}}
+        R.check_recipe(recipe)  # a typo fails here, before a run is recorded
+    elif recipe is not None or rounds is not None:
+        raise ValueError(f"loop {resume} keeps its recorded recipe and rounds; resume it with only --resume")
+    with RunStore(runs_dir) as store:
+        if resume:
+            run = readers.get_run(resume, runs_dir)
+            if run.kind != "loop":
+                raise ValueError(f"run {run.id} is a {run.kind} run, not a loop; `o1coder search --resume` "
+                                 "continues searches")
+            recipe, state = run.config, LoopState.load(run.id, runs_dir)
+            store.resume_run(run.id)
+        else:
+            run_id = store.create_run(recipe, [], kind="loop")
+            state = LoopState(run_id, loop_dir(run_id, runs_dir), loop_config(recipe).rounds)
+            state.save()
+        loop = None
+        try:
+            loop = _Loop(store, state, recipe, runs_dir, workers, progress or (lambda stage, message: None),
+                         generator_factory)
+            loop.run()
+        except KeyboardInterrupt:
+            store.set_status(state.run_id, "interrupted")
+            raise
+        except BaseException as error:
+            store.set_status(state.run_id, "failed", error=f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            if loop is not None:
+                loop.close()
+        store.set_status(state.run_id, "finished")
+    return state.run_id
+
+
+class _Loop:
+    def __init__(self, store, state: LoopState, recipe: dict[str, Any], runs_dir, workers, progress: Progress,
+                 generator_factory=None):
+        from o1coder.execution import Sandbox
+        from o1coder.runs.driver import sandbox_settings
+        from o1coder.search.config import search_config
+
+        self.store, self.state, self.recipe, self.runs_dir, self.progress = store, state, recipe, runs_dir, progress
+        self.config, self.training = loop_config(recipe), training_config(recipe)
+        self.search = search_config(recipe)
+        self.tests_for = reward_tests_for(self.search)
+        limits, count = sandbox_settings(recipe, workers)
+        self.sandbox = Sandbox(limits=limits, workers=count)
+        self._generators = R.PolicyGenerators(recipe, generator_factory)
+        self._train: list | None = None
+        if self.config.threads:
+            import torch
+
+            torch.set_num_threads(self.config.threads)
+
+    # -- the plan ------------------------------------------------------------------------------------------------
+    def run(self) -> None:
+        if self.config.baseline:
+            self.stage("baseline", self.evaluate, "baseline", 0)
+        if self.config.warm_start:
+            self.stage("warm_start", self.warm_start)
+        for t in range(self.state.rounds):
+            self.store.log_metrics(self.state.run_id, t, {"loop/round": t, "loop/alpha": self.alpha(t)})
+            self.stage(f"{t}/search", self.search_round, t)
+            self.stage(f"{t}/data", self.merge_data, t)
+            self.stage(f"{t}/prm", self.train_prm, t)
+            if t == 0 and self.config.sft_round0:
+                self.stage(f"{t}/sft", self.sft_round0, t)
+            self.stage(f"{t}/rl", self.update_policy, t)
+            self.stage(f"{t}/eval", self.evaluate, f"{t}/eval", t + 1)
+
+    def stage(self, key: str, body: Callable[..., str], *args) -> None:
+        """Run ``body(*args)`` unless the state says ``key`` is done; the body marks it done when it finishes."""
+        if self.state.is_done(key):
+            return
+        log.info("loop %s: stage %s", self.state.run_id, key)
+        self.progress(key, "start")
+        self.progress(key, body(*args))
+
+    def close(self) -> None:
+        self._close_generator()
+        self.sandbox.close()
+
+    # -- stages --------------------------------------------------------------------------------------------------
+    def search_round(self, t: int) -> str:
+        key, recipe = f"{t}/search", R.policy_recipe(self.recipe, self.state.policy)
+        run_id = self.search_into(key, self.config.train_problems, self.config.train_limit, recipe)
+        rate = _run_info(run_id, self.runs_dir).pass_rate
+        self.log(t, {"loop/search_pass_rate": rate})
+        self.state.finish(key, metrics={"run": run_id, "pass_rate": rate})
+        return f"done: run {run_id}, pass rate {_pct(rate)}"
+
+    def merge_data(self, t: int) -> str:
+        from o1coder.search.datasets import pair_rows, process_rows
+        from o1coder.training.data import d_plus_rows
+
+        folder = self.round_dir(t) / "datasets"
+        searched, problems = self.searched(t), self.train_problems()
+        d_plus = d_plus_rows(searched, problems)
+        d_process = [{**row, "run_id": s.run_id, "round": s.round} for s in searched
+                     for row in process_rows(s.trees, problems)]
+        pairs = [{**row, "run_id": s.run_id, "round": s.round} for s in searched
+                 for row in pair_rows(s.trees, problems)]
+        counts = {name: R.write_jsonl(folder / f"{name}.jsonl", rows)
+                  for name, rows in (("d_plus", d_plus), ("d_process", d_process), ("pairs", pairs))}
+        self.log(t, {"loop/d_plus": counts["d_plus"], "loop/d_process": counts["d_process"]})
+        self.state.finish(f"{t}/data", output=folder, metrics=counts)
+        return "done: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+
+    def train_prm(self, t: int) -> str:
+        key = f"{t}/prm"
+        if not self.config.prm:
+            self.state.finish(key, metrics={"skipped": "loop.prm is false"})
+            return "skipped: loop.prm is false (r = [])"
+        self._close_generator()  # on a GPU the PRM needs the memory the policy's engine holds
+        out = self.fresh(self.round_dir(t) / "prm")
+        trees = [tree for s in self.searched(t) for tree in s.trees]
+        info = {"loop": self.state.run_id, "round": t, "runs": [s.run_id for s in self.searched(t)]}
+        folder, metrics = R.train_prm(trees, self.train_problems(), self.recipe, out, info)
+        self.log(t, {"loop/prm_rows": metrics.get("rows"), "loop/prm_loss": metrics.get("loss")})
+        self.state.finish(key, output=folder, metrics=metrics)
+        if folder is None:
+            log.warning("round %d: no PRM trained (%s); process rewards are [] and phi ranks by R alone", t,
+                        metrics["skipped"])
+            return f"skipped: {metrics['skipped']} (r = [])"
+        return f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
+
+    def sft_round0(self, t: int) -> str:
+        from o1coder.training.sft import train_sft
+
+        rows = R.read_jsonl(self.round_dir(t) / "datasets" / "d_plus.jsonl")
+        if not rows:
+            self.state.finish(f"{t}/sft", metrics={"skipped": "D+ is empty"})
+            return "skipped: D+ is empty (no searched path passes its reward tests)"
+        self._close_generator()
+        result = train_sft(rows, self.state.policy, self.fresh(self.round_dir(t) / "sft"), self.training,
+                           self.model_config())
+        self.log(t, {"loop/sft_loss": result.metrics["last_loss"]})
+        self.state.finish(f"{t}/sft", policy=result.output_dir, metrics=_summary(result))
+        return f"done: {len(rows)} rows, loss {_losses(result)}"
+
+    def update_policy(self, t: int) -> str:
+        key, method, alpha = f"{t}/rl", self.training.method, self.alpha(t)
+        if method == "none":
+            self.state.finish(key, metrics={"skipped": "training.method is none"})
+            return "skipped: training.method is none"
+        scorer = R.load_scorer(self.state.outputs.get(f"{t}/prm"), self.recipe)
+        out = self.fresh(self.round_dir(t) / "policy")
+        if method == "grpo":
+            from o1coder.training.grpo import train_grpo
+
+            self._close_generator()
+            result = train_grpo(self.train_problems(), self.state.policy, out, self.training, self.model_config(),
+                                self.sandbox, self.tests_for, alpha=alpha, outcome_alpha=self.outcome_alpha(),
+                                scorer=scorer)
+            self.log(t, {"loop/rl_loss": result.metrics["last_loss"], "loop/rl_reward": result.metrics["mean_reward"]})
+            self.state.finish(key, policy=result.output_dir, metrics=_summary(result))
+            return f"done: GRPO {result.metrics['steps']} steps, mean phi {_num(result.metrics['mean_reward'])}"
+        pairs = self.dpo_pairs(t, scorer, alpha)
+        self.log(t, {"loop/pairs": len(pairs)})
+        if not pairs:
+            self.state.finish(key, metrics={"skipped": "no preference pair", "pairs": 0})
+            return "skipped: no pair with different phi (the policy is unchanged this round)"
+        from o1coder.training.dpo import train_dpo
+
+        self._close_generator()
+        result = train_dpo(pairs, self.state.policy, out, self.training, self.model_config())
+        self.log(t, {"loop/rl_loss": result.metrics["last_loss"]})
+        self.state.finish(key, policy=result.output_dir, metrics={**_summary(result), "pairs": len(pairs)})
+        return f"done: DPO on {len(pairs)} pairs, loss {_losses(result)}"
+
+    def dpo_pairs(self, t: int, scorer, alpha: float) -> list[dict]:
+        from o1coder.training.data import dpo_pairs
+
+        generator = self.generator() if "samples" in self.training.pair_sources else None
+        pairs = dpo_pairs(self.train_problems(), self.training, self.sandbox, self.tests_for, alpha=alpha,
+                          outcome_alpha=self.outcome_alpha(), searched=self.searched(t), generator=generator,
+                          scorer=scorer, round=t)
+        R.write_jsonl(self.round_dir(t) / "datasets" / "dpo_pairs.jsonl", pairs)
+        return pairs
+
+    def warm_start(self) -> str:
+        from o1coder.training.data import trace_rows
+        from o1coder.training.sft import train_sft
+
+        rows = trace_rows(R.resolve(self.config.warm_start))
+        if not rows:
+            raise ValueError(f"loop.warm_start {self.config.warm_start!r}: none of its problems has a stored trace")
+        self._close_generator()
+        result = train_sft(rows, self.state.policy, self.fresh(self.state.folder / "init" / "policy"),
+                           self.training, self.model_config())
+        self.log(0, {"loop/warm_start_loss": result.metrics["last_loss"]})
+        self.state.finish("warm_start", policy=result.output_dir, metrics=_summary(result))
+        return f"done: {len(rows)} traces, loss {_losses(result)}"
+
+    def evaluate(self, key: str, version: int) -> str:
+        kind = self.config.evaluator
+        if kind == "auto":
+            kind = "evaluation" if R.evaluation_available() else "search"
+        recipe = R.policy_recipe(self.recipe, self.state.policy)
+        spec, limit = self.config.eval_problems, self.config.eval_limit
+        if kind == "evaluation":
+            run_id, pass1 = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir)
+        else:
+            run_id = self.search_into(key, spec, limit, recipe)
+            pass1 = _run_info(run_id, self.runs_dir).pass_rate
+        self.store.log_metrics(self.state.run_id, version, {"loop/pass@1": pass1})
+        self.state.finish(key, metrics={"run": run_id, "pass@1": pass1, "evaluator": kind, "version": version})
+        return f"done: Pass@1 {_pct(pass1)} ({kind}, run {run_id})"
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+    def search_into(self, key: str, spec: str, limit: int | None, recipe: dict[str, Any]) -> str:
+        problems = R.resolve(spec, limit)
+        return R.search_run(self.store, problems, spec, limit, recipe, self.generator(), self.sandbox,
+                            run_id=self.state.runs.get(key), on_created=lambda rid: self.state.record_run(key, rid))
+
+    def searched(self, t: int):
+        from o1coder.training.data import SearchedTrees
+
+        first = 0 if self.config.merge == "all" else t
+        return [SearchedTrees(self.state.runs[f"{r}/search"], R.finished_trees(self.state.runs[f"{r}/search"],
+                                                                                self.runs_dir), r)
+                for r in range(first, t + 1)]
+
+    def train_problems(self) -> list:
+        if self._train is None:
+            self._train = R.resolve(self.config.train_problems, self.config.train_limit)
+        return self._train
+
+    def generator(self):
+        """The current policy as a Generator (loaded once per policy version)."""
+        return self._generators.get(self.state.policy)
+
+    def _close_generator(self) -> None:
+        self._generators.close()
+
+    def model_config(self):
+        from o1coder.config import model_config
+
+        return model_config(self.recipe)
+
+    def alpha(self, t: int) -> float:
+        from o1coder.training.phi import alpha_at
+
+        c = self.training
+        return alpha_at(t, schedule=c.alpha_schedule, start=c.alpha_start, end=c.alpha_end,
+                        rounds=c.alpha_rounds or self.state.rounds)
+
+    def outcome_alpha(self) -> float:
+        return self.training.outcome_alpha if self.training.outcome_alpha is not None else self.search.alpha
+
+    def round_dir(self, t: int) -> Path:
+        return self.state.folder / f"round-{t}"
+
+    def fresh(self, folder: Path) -> Path:
+        """An empty output folder (a stage killed half-way left a partial one)."""
+        shutil.rmtree(folder, ignore_errors=True)
+        return folder
+
+    def log(self, t: int, values: dict[str, float | None]) -> None:
+        self.store.log_metrics(self.state.run_id, t, values)
+
+
+def _run_info(run_id: str, runs_dir):
+    from o1coder.runs import readers
+
+    return readers.get_run(run_id, runs_dir)
+
+
+def _summary(result) -> dict[str, Any]:
+    m = result.metrics
+    return {"output": str(result.output_dir), "steps": m.get("steps"), "first_loss": m.get("first_loss"),
+            "last_loss": m.get("last_loss"), "mean_reward": m.get("mean_reward")}
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _losses(result) -> str:
+    return f"{_num(result.metrics.get('first_loss'))} -> {_num(result.metrics.get('last_loss'))}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"

@@ -1,0 +1,257 @@
+"""``o1coder sft``, ``o1coder rl``, ``o1coder loop`` and ``o1coder demo``: thin wrappers over the library.
+
+Registered in :mod:`o1coder.cli` by :func:`add_training_parsers`. Every verb reads a recipe (``--recipe``,
+``--set section.key=value``); ``sft`` and ``rl`` write a policy checkpoint to ``--out`` (default: a new folder under
+``<runs dir>/policy/``), ``loop`` and ``demo`` record everything in the run store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+RUNS_DIR_HELP = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
+
+
+def add_training_parsers(sub) -> None:
+    """Add the ``sft``, ``rl``, ``loop`` and ``demo`` verbs to the ``o1coder`` sub-command parser ``sub``."""
+
+    def common(p, problems_help: str):
+        p.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a recipe value, e.g. --set training.sft.max_steps=10 (repeatable)")
+        p.add_argument("--run", action="append", default=[], metavar="RUN", help=problems_help)
+        p.add_argument("--model", help="the policy to start from: a checkpoint folder (default: model.name_or_path)")
+        p.add_argument("--out", help="output folder of the new policy (default: <runs dir>/policy/<verb>-TIME)")
+        p.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+        p.add_argument("--limit", type=int, help="only the first N problems of --problems / --traces")
+
+    s = sub.add_parser("sft", help="policy SFT on D+ of search runs and/or stored reasoning traces",
+                       description="Supervised fine-tuning of the policy (question -> steps + code, loss on the "
+                       "response only) on TRL's SFTTrainer. Data: the passing paths (D+) of --run search runs "
+                       "and/or the stored traces of --traces problems.")
+    common(s, "a search run whose D+ rows train the policy (repeatable; 'latest' works)")
+    s.add_argument("--traces", metavar="SPEC", help="train on these problems' stored traces, e.g. bundled:train")
+    s.set_defaults(func=_cmd_sft)
+    __import__("o1coder.scale.launch", fromlist=["add_accelerate_option"]).add_accelerate_option(s)  # multi-GPU
+
+    r = sub.add_parser("rl", help="one round of iterative DPO or GRPO with rewards through phi",
+                       description="DPO: pairs ranked by phi(R, r) from the --run trees, fresh samples and stored "
+                       "traces (training.pair_sources); GRPO: TRL's GRPOTrainer with reward phi on --problems. R "
+                       "runs the final code on the search's reward tests; r comes from --prm (else r = []).")
+    common(r, "a search run whose trees give DPO candidates (repeatable)")
+    r.add_argument("--method", choices=("dpo", "grpo"), help="default: training.method")
+    r.add_argument("--problems", metavar="SPEC", help="problems to sample for (default: the --run problems, else "
+                                                      "bundled:train)")
+    r.add_argument("--prm", help="a trained PRM folder (`o1coder prm train`) for the process rewards")
+    r.add_argument("--round", type=int, default=0, help="round t of alpha(t) (default 0)")
+    r.set_defaults(func=_cmd_rl)
+    __import__("o1coder.scale.launch", fromlist=["add_accelerate_option"]).add_accelerate_option(r)  # multi-GPU
+
+    lp = sub.add_parser("loop", help="self-play rounds: search -> data -> PRM -> policy -> evaluation",
+                        description="Round after round: search the training problems with the current policy, "
+                        "merge the trees, train the PRM, update the policy (SFT in round 0, then DPO or GRPO), "
+                        "evaluate on held-out problems. Everything goes to the run store; --resume RUN continues "
+                        "a stopped or killed loop at its unfinished stage.")
+    lp.add_argument("--recipe", help="preset name or YAML file (not needed with --resume)")
+    lp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe value")
+    lp.add_argument("--rounds", type=int, help="number of rounds (default: loop.rounds)")
+    lp.add_argument("--resume", metavar="RUN", help="continue this loop run (its recorded recipe is used)")
+    lp.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+    lp.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
+    lp.set_defaults(func=_cmd_loop)
+
+    d = sub.add_parser("demo", help="the offline showcase: tiny model, SFT on the bundled traces, one full round",
+                       description="Builds the tiny model, shows a first search tree within seconds, fine-tunes "
+                       "the model on the bundled reasoning traces, then runs one self-play round on bundled "
+                       "problems. Offline; a few minutes on a laptop CPU. Watch it with `make app`.")
+    d.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+    d.set_defaults(func=_cmd_demo)
+
+
+def _recipe(args):
+    from o1coder.config import apply_overrides, load_recipe
+
+    return apply_overrides(load_recipe(args.recipe), args.set)
+
+
+def _out(args, verb: str) -> Path:
+    from o1coder.paths import runs_dir
+
+    if args.out:
+        return Path(args.out)
+    return runs_dir(args.runs_dir) / "policy" / f"{verb}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _searched(args):
+    from o1coder.runs import get_run
+    from o1coder.training.data import SearchedTrees
+    from o1coder.training.rounds import finished_trees
+
+    found = []
+    for run in args.run:
+        info = get_run(run, args.runs_dir)
+        found.append(SearchedTrees(info.id, finished_trees(info.id, args.runs_dir)))
+    return found
+
+
+def _run_problems(args) -> list:
+    """The problems of the --run runs (their recorded specs), in order, without duplicates."""
+    from o1coder.runs import get_run
+    from o1coder.runs.driver import planned_problems
+
+    seen: dict[str, object] = {}
+    for run in args.run:
+        for problem in planned_problems(get_run(run, args.runs_dir), args.runs_dir):
+            seen.setdefault(problem.id, problem)
+    return list(seen.values())
+
+
+def _cmd_sft(args: argparse.Namespace) -> int:
+    from o1coder.config import model_config
+    from o1coder.training import d_plus_rows, trace_rows, train_sft, training_config
+    from o1coder.training.rounds import resolve
+
+    if not args.run and not args.traces:
+        raise ValueError("give the data: --run RUN (D+ of a search run) and/or --traces SPEC (stored traces)")
+    recipe = _recipe(args)
+    rows = d_plus_rows(_searched(args), _run_problems(args)) if args.run else []
+    if args.traces:
+        rows += trace_rows(resolve(args.traces, args.limit))
+    if not rows:
+        raise ValueError("no SFT rows: the runs have no passing path (D+ is empty) and no trace was given")
+    result = train_sft(rows, args.model, _out(args, "sft"), training_config(recipe), model_config(recipe))
+    print(f"sft: {len(rows)} rows, {result.metrics['steps']} steps, loss {_losses(result)}; policy saved to "
+          f"{result.output_dir}")
+    return 0
+
+
+def _cmd_rl(args: argparse.Namespace) -> int:
+    from o1coder.config import model_config
+    from o1coder.execution import Sandbox
+    from o1coder.runs.driver import sandbox_settings
+    from o1coder.search.config import search_config
+    from o1coder.training import alpha_at, loop_config, reward_tests_for, training_config
+    from o1coder.training.rounds import load_scorer, resolve
+
+    recipe = _recipe(args)
+    config = training_config(recipe)
+    method = args.method or config.method
+    if method == "none":
+        raise ValueError("training.method is 'none': pass --method dpo or --method grpo")
+    problems = resolve(args.problems, args.limit) if args.problems else (_run_problems(args) or
+                                                                        resolve("bundled:train", args.limit))
+    alpha = alpha_at(args.round, schedule=config.alpha_schedule, start=config.alpha_start, end=config.alpha_end,
+                     rounds=config.alpha_rounds or loop_config(recipe).rounds)
+    search = search_config(recipe)
+    outcome_alpha = config.outcome_alpha if config.outcome_alpha is not None else search.alpha
+    scorer, out = load_scorer(args.prm, recipe), _out(args, method)
+    limits, workers = sandbox_settings(recipe)
+    with Sandbox(limits=limits, workers=workers) as sandbox:
+        tests_for = reward_tests_for(search)
+        if method == "grpo":
+            from o1coder.training import train_grpo
+
+            result = train_grpo(problems, args.model, out, config, model_config(recipe), sandbox, tests_for,
+                                alpha=alpha, outcome_alpha=outcome_alpha, scorer=scorer)
+            reward = result.metrics["mean_reward"]
+            print(f"grpo: {len(problems)} problems, {result.metrics['steps']} steps, mean phi "
+                  f"{'-' if reward is None else f'{reward:.3g}'}; policy saved to {result.output_dir}")
+            return 0
+        pairs = _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, scorer, alpha, outcome_alpha)
+        if not pairs:
+            raise ValueError("no preference pair: every candidate has the same phi (add 'references' to "
+                             "training.pair_sources, more samples, or a --run with varied rewards)")
+        from o1coder.training import train_dpo
+
+        result = train_dpo(pairs, args.model, out, config, model_config(recipe))
+    print(f"dpo: {len(pairs)} pairs (alpha {alpha:.2f}), {result.metrics['steps']} steps, loss {_losses(result)}; "
+          f"policy saved to {result.output_dir}")
+    return 0
+
+
+def _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, scorer, alpha, outcome_alpha) -> list[dict]:
+    import dataclasses
+
+    from o1coder.config import model_config
+    from o1coder.models import build_generator
+    from o1coder.training.data import dpo_pairs
+
+    generator = None
+    if "samples" in config.pair_sources:
+        source = model_config(recipe)
+        generator = build_generator(dataclasses.replace(source, name_or_path=args.model) if args.model else source)
+    try:
+        return dpo_pairs(problems, config, sandbox, tests_for, alpha=alpha, outcome_alpha=outcome_alpha,
+                         searched=_searched(args), generator=generator, scorer=scorer, round=args.round)
+    finally:
+        if generator is not None:
+            generator.close()
+
+
+@contextmanager
+def _sigterm_stops():
+    """SIGTERM stops like Ctrl-C (the app stops a background demo this way): the run is marked interrupted."""
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _print_stage(stage: str, message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {stage}: {message}", file=sys.stderr, flush=True)
+
+
+def _cmd_loop(args: argparse.Namespace) -> int:
+    from o1coder.loop import run_loop
+
+    if args.resume and (args.recipe or args.set or args.rounds):
+        raise ValueError("a resumed loop keeps its recorded recipe and rounds: give only --resume RUN")
+    recipe = None if args.resume else _recipe(argparse.Namespace(recipe=args.recipe or "tiny-cpu", set=args.set))
+    try:
+        with _sigterm_stops():
+            run_id = run_loop(recipe, rounds=args.rounds, runs_dir=args.runs_dir, resume=args.resume,
+                              workers=args.workers, progress=_print_stage)
+    except KeyboardInterrupt:
+        print("loop interrupted; continue it with: o1coder loop --resume RUN (`o1coder runs` lists it)",
+              file=sys.stderr)
+        return 130
+    _print_summary(run_id, args.runs_dir)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from o1coder.demo import run_demo
+
+    try:
+        with _sigterm_stops():
+            report = run_demo(args.runs_dir, progress=_print_stage)
+    except KeyboardInterrupt:
+        print("demo interrupted; continue it with: o1coder loop --resume RUN (`o1coder runs` lists it)",
+              file=sys.stderr)
+        return 130
+    print(report.describe())
+    return 0
+
+
+def _losses(result) -> str:
+    first, last = result.metrics.get("first_loss"), result.metrics.get("last_loss")
+    return " -> ".join("-" if x is None else f"{x:.3g}" for x in (first, last))
+
+
+def _print_summary(run_id: str, runs_dir) -> None:
+    from o1coder.runs import metrics
+
+    points = metrics(run_id, "loop/pass@1", runs_dir=runs_dir)
+    history = ", ".join(f"v{int(s)} {'-' if v is None or math.isnan(v) else f'{v:.1%}'}"
+                        for s, v in zip(points["step"], points["value"]))
+    print(f"loop {run_id} finished; Pass@1 by policy version: {history or '-'}")

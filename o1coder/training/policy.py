@@ -1,0 +1,176 @@
+"""What the three policy trainers share: loading the policy, TRL's config objects, LoRA, and saving a checkpoint.
+
+A policy checkpoint is always a plain model folder (weights, config, tokenizer): a LoRA adapter is merged before
+saving. Every round of the loop can then search with ``model.name_or_path = <checkpoint>`` on any backend (vLLM
+included), DPO's reference model is simply the checkpoint it starts from, and nothing depends on adapters stacking
+correctly across rounds. The cost is disk (one full model per round), which is small next to the searches.
+
+On a CPU every trainer runs with ``use_cpu``, no bf16 and no activation checkpointing (slower there); nothing is
+reported to outside services.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from o1coder.config import ModelConfig
+from o1coder.training.config import TrainingConfig
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "training.json"
+ADAPTER_CONFIG = "adapter_config.json"
+TRL_CONFIGS = {"sft": "SFTConfig", "dpo": "DPOConfig", "grpo": "GRPOConfig"}
+
+
+@dataclass
+class TrainResult:
+    """A trained policy checkpoint and what training logged (also in ``training.json`` there)."""
+
+    output_dir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    trainer: Any = field(default=None, repr=False)  # the TRL trainer (its .model is the trained model)
+
+    @property
+    def losses(self) -> list[float]:
+        return [e["loss"] for e in self.metrics.get("log_history", []) if "loss" in e]
+
+
+def require_training_libraries(stage: str) -> None:
+    try:
+        import datasets  # noqa: F401
+        import peft  # noqa: F401
+        import transformers  # noqa: F401
+        import trl  # noqa: F401
+    except ImportError as error:
+        raise ImportError(f"policy {stage} needs transformers, trl, peft and datasets ({error.name} is missing): "
+                          "pip install 'o1coder[train]'") from error
+
+
+def on_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def trainer_args(kind: str, config: TrainingConfig, output_dir: str | Path, **extra: Any):
+    """TRL's SFTConfig / DPOConfig / GRPOConfig: our defaults, then ``extra``, then ``training.<kind>`` on top."""
+    import trl
+
+    cls = getattr(trl, TRL_CONFIGS[kind])
+    gpu = on_gpu()
+    kwargs: dict[str, Any] = {
+        "output_dir": str(output_dir), "seed": config.seed, "data_seed": config.seed, "logging_steps": 1,
+        "save_strategy": "no", "report_to": "none", "activation_checkpointing": gpu, **extra,
+    }  # fmt: skip
+    if kind in ("sft", "dpo"):
+        kwargs["max_length"] = config.max_length
+    if kind == "sft":
+        kwargs["completion_only_loss"] = True  # loss on the response (steps + code) only, never on the question
+    if kind == "grpo":
+        kwargs["remove_unused_columns"] = False  # the reward function reads the problem_id column
+    if gpu:
+        import torch
+
+        kwargs["bf16"] = torch.cuda.is_bf16_supported()
+    else:
+        kwargs.update(use_cpu=True, bf16=False)
+    kwargs.update(getattr(config, kind))
+    try:
+        return cls(**kwargs)
+    except TypeError as error:  # an unknown keyword: name it and where it came from
+        raise ValueError(f"training.{kind} has a key that TRL's {cls.__name__} does not take ({error}); see "
+                         f"`python -c 'from trl import {cls.__name__}; help({cls.__name__})'`") from None
+
+
+def lora_config(config: TrainingConfig):
+    """The peft LoraConfig of the recipe, or None when training all weights."""
+    if not config.lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
+                      target_modules=config.lora_target_modules, task_type="CAUSAL_LM")
+
+
+def resolve_policy(path: str | Path | None, model_config: ModelConfig) -> str:
+    """The folder (or hub id) of a policy: ``path``, else the recipe's model; "tiny" is built on first use."""
+    from o1coder.models import resolve_model_path
+
+    return resolve_model_path(str(path) if path is not None else model_config.name_or_path)
+
+
+def load_policy(path: str | Path | None, model_config: ModelConfig):
+    """(model, tokenizer) for training, in the recipe's dtype (float32 on a CPU for 'auto')."""
+    import transformers
+
+    from o1coder.models.transformers_backend import resolve_dtype
+
+    source = resolve_policy(path, model_config)
+    dtype = resolve_dtype(model_config.dtype, "cuda" if on_gpu() else "cpu")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(source, trust_remote_code=model_config.trust_remote_code)
+    if tokenizer.pad_token is None:  # collators pad; eos as pad would mask the eos labels, so say so
+        logger.warning("tokenizer of %s has no pad token; using its eos token", source)
+        tokenizer.pad_token = tokenizer.eos_token
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        source, dtype=dtype, trust_remote_code=model_config.trust_remote_code)
+    return model, tokenizer
+
+
+def fit(trainer, stage: str, output_dir: str | Path, extra: dict | None = None) -> TrainResult:
+    """Train, then save the policy to ``output_dir`` as a plain model folder (a LoRA adapter merged), with the
+    tokenizer and ``training.json``. Distributed-safe: every process takes part in ``save_model`` (which gathers
+    sharded weights), only the main process writes the rest."""
+    import transformers
+    import trl
+
+    # with disable_tqdm, transformers prints every log dict to stdout; the history goes to training.json instead
+    trainer.remove_callback(transformers.trainer_callback.PrinterCallback)
+    trainer.train()
+    out = Path(output_dir)
+    trainer.save_model(str(out))
+    history = list(trainer.state.log_history)
+    losses = [entry["loss"] for entry in history if "loss" in entry]
+    rewards = [entry["reward"] for entry in history if "reward" in entry]  # GRPO: the mean phi of each step
+    metrics = {
+        "stage": stage, "steps": trainer.state.global_step, "first_loss": losses[0] if losses else None,
+        "last_loss": losses[-1] if losses else None, "mean_reward": sum(rewards) / len(rewards) if rewards else None,
+        "log_history": history, **(extra or {}),
+        "versions": {"trl": trl.__version__, "transformers": transformers.__version__},
+    }  # fmt: skip
+    if trainer.accelerator.is_main_process:
+        if (out / ADAPTER_CONFIG).is_file():
+            merge_adapter(out)
+        trainer.processing_class.save_pretrained(str(out))
+        (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+        logger.info("policy %s: %d steps, loss %s -> %s, saved to %s", stage, metrics["steps"],
+                    metrics["first_loss"], metrics["last_loss"], out)
+    trainer.accelerator.wait_for_everyone()
+    return TrainResult(out, metrics, trainer)
+
+
+def merge_adapter(folder: Path) -> None:
+    """Replace the LoRA adapter saved in ``folder`` by the full model with the adapter merged into its base."""
+    from peft import AutoPeftModelForCausalLM
+
+    merged = AutoPeftModelForCausalLM.from_pretrained(str(folder), dtype="auto").merge_and_unload()
+    for name in (ADAPTER_CONFIG, "adapter_model.safetensors", "adapter_model.bin"):
+        (folder / name).unlink(missing_ok=True)
+    merged.save_pretrained(str(folder))
+
+
+def length_filter(rows: list[dict], tokenizer, max_length: int, fields: tuple[str, ...]) -> tuple[list[dict], int]:
+    """Rows whose prompt + longest response fits ``max_length`` tokens, and how many were dropped."""
+    kept = []
+    for row in rows:
+        prompt = len(tokenizer(row["prompt"], add_special_tokens=False)["input_ids"])
+        longest = max(len(tokenizer(row[f], add_special_tokens=False)["input_ids"]) for f in fields)
+        if prompt + longest + 1 <= max_length:  # + 1: the eos token TRL appends
+            kept.append(row)
+    if len(kept) < len(rows):
+        logger.info("dropped %d of %d rows longer than %d tokens", len(rows) - len(kept), len(rows), max_length)
+    return kept, len(rows) - len(kept)

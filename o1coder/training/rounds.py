@@ -1,0 +1,195 @@
+"""The pieces one self-play round is made of, each usable alone: search into the run store, read the trees back,
+write datasets, train a PRM, evaluate a policy. :mod:`o1coder.loop` chains them and records where it stands.
+
+Nothing here keeps state between calls: the loop passes the run store, the sandbox and the current generator.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from o1coder.problems import Problem
+from o1coder.runs import readers
+from o1coder.runs.store import RunStore
+from o1coder.search.tree import Tree
+
+logger = logging.getLogger(__name__)
+
+
+def resolve(spec: str, limit: int | None = None) -> list[Problem]:
+    """The problems of a spec ("bundled:train", "mbpp:PATH", ...), the first ``limit`` of them."""
+    from o1coder.bundled import resolve_problem_spec
+
+    problems = resolve_problem_spec(spec, **({"limit": limit} if limit and not spec.startswith("bundled") else {}))
+    if not problems:
+        raise ValueError(f"problem spec {spec!r} has no problems")
+    return problems[:limit] if limit else problems
+
+
+def policy_recipe(recipe: dict[str, Any], policy: str | Path | None) -> dict[str, Any]:
+    """The recipe with ``model.name_or_path`` set to the policy checkpoint (unchanged when ``policy`` is None)."""
+    result = copy.deepcopy(recipe)
+    if policy is not None:
+        result.setdefault("model", {})["name_or_path"] = str(policy)
+    return result
+
+
+def search_run(store: RunStore, problems: Sequence[Problem], spec: str, limit: int | None, recipe: dict[str, Any],
+               generator, sandbox, run_id: str | None = None, on_created=None, progress=None) -> str:
+    """Search ``problems`` into a new run of the store (or continue ``run_id``); returns the run id.
+
+    ``on_created(run_id)`` is called as soon as a new run exists, before any search: the caller records the id so
+    that a process killed during the search resumes this run instead of starting another.
+    """
+    from o1coder.runs.driver import search_problems
+
+    if run_id is not None:
+        pending = set(store.resume_run(run_id))
+        todo = [p for p in problems if p.id in pending]
+    else:
+        run_id = store.create_run(recipe, problems, problem_spec=spec, problem_limit=limit)
+        if on_created is not None:
+            on_created(run_id)
+        todo = list(problems)
+    if todo:
+        search_problems(store, run_id, todo, generator=generator, sandbox=sandbox, recipe=recipe, progress=progress)
+    else:
+        store.set_status(run_id, "finished")
+    return run_id
+
+
+def finished_trees(run_id: str, runs_dir: str | Path | None = None) -> list[Tree]:
+    """The trees of the run's finished problems, in run order."""
+    status = readers.problems(run_id, runs_dir)
+    return [readers.load_tree(run_id, pid, runs_dir)
+            for pid, state in zip(status["problem_id"], status["status"]) if state == "finished"]
+
+
+def write_jsonl(path: Path, rows: Iterable[dict]) -> int:
+    """Rows as JSON lines (``datasets.load_dataset("json", data_files=...)`` reads them); returns the count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = 0
+    with path.open("w", encoding="utf-8") as file:
+        for row in rows:
+            file.write(json.dumps(row, default=str) + "\n")
+            count += 1
+    return count
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+def prm_available() -> bool:
+    try:
+        import o1coder.prm  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def train_prm(trees: Sequence[Tree], problems, recipe: dict[str, Any], output_dir: Path,
+              info: dict[str, Any]) -> tuple[Path | None, dict[str, Any]]:
+    """Train the recipe's PRM (``prm:`` section) on ``trees``; (output folder, metrics), or (None, why) when there
+    is nothing to learn from (no visited code path) or o1coder.prm is not installed."""
+    if not prm_available():
+        return None, {"skipped": "o1coder.prm is not available"}
+    from o1coder.config import model_config
+    from o1coder.prm import pairwise_rows, pointwise_rows, prm_config, train_pairwise, train_pointwise
+
+    config = prm_config(recipe)
+    if config.mode == "pointwise":
+        rows = pointwise_rows(trees, problems, config.labels, config.threshold)
+    else:
+        rows = pairwise_rows(trees, problems, config.min_margin)
+    if not rows:
+        return None, {"skipped": f"no {config.mode} PRM rows in the trees (no visited code path / sibling pair)",
+                      "rows": 0}
+    train = train_pointwise if config.mode == "pointwise" else train_pairwise
+    try:
+        result = train(rows, model_config(recipe), config, output_dir, info)
+    except ValueError as error:  # e.g. every row longer than prm.max_length
+        return None, {"skipped": str(error), "rows": len(rows)}
+    return result.output_dir, {"rows": len(rows), "loss": result.metrics.get("last_loss"), "mode": config.mode}
+
+
+def load_scorer(folder: str | Path | None, recipe: dict[str, Any]):
+    """The PRM scorer of a trained folder, or None."""
+    if folder is None:
+        return None
+    from o1coder.prm import PRMScorer, prm_config
+
+    return PRMScorer.load(folder, batch_size=prm_config(recipe).score_batch_size)
+
+
+def evaluation_available() -> bool:
+    try:
+        import o1coder.evaluation  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def evaluate_with_harness(recipe: dict[str, Any], spec: str, limit: int | None, generator, sandbox,
+                          runs_dir: str | Path | None) -> tuple[str, float | None]:
+    """Pass@1 of sampled pseudocode trajectories on hidden tests (o1coder.evaluation, pseudocode mode only);
+    returns (eval run id, Pass@1)."""
+    from o1coder.evaluation import eval_config, run_eval
+
+    config = eval_config(recipe, modes=["pseudocode"])
+    outcome = run_eval(recipe, spec, config=config, limit=limit, runs_dir=runs_dir, generator=generator,
+                       sandbox=sandbox)
+    return outcome.run_id, outcome.report.summary("pseudocode")["pass@k"].get(1)
+
+
+def check_recipe(recipe: dict[str, Any]) -> None:
+    """Validate every section the loop will read, so a typo fails before anything runs."""
+    from o1coder.runs.driver import check_recipe as check_search_sections
+    from o1coder.training.config import loop_config, training_config
+
+    check_search_sections(recipe)
+    training_config(recipe)
+    config = loop_config(recipe)
+    if config.prm and prm_available():
+        from o1coder.prm import prm_config
+
+        prm_config(recipe)
+    if config.evaluator != "search" and evaluation_available():
+        from o1coder.evaluation import eval_config
+
+        eval_config(recipe, modes=["pseudocode"])
+
+
+class PolicyGenerators:
+    """The current policy as a Generator: built once per policy version, the previous one closed (its memory
+    freed) when the policy changes. ``factory(policy)`` replaces the recipe's backend (tests: a scripted policy)."""
+
+    def __init__(self, recipe: dict[str, Any], factory=None):
+        self.recipe, self.factory = recipe, factory
+        self._current: tuple[str | None, Any] | None = None
+
+    def get(self, policy: str | None):
+        from o1coder.config import model_config
+        from o1coder.models import build_generator
+
+        if self._current is None or self._current[0] != policy:
+            self.close()
+            if self.factory is not None:
+                generator = self.factory(policy)
+            else:
+                generator = build_generator(model_config(policy_recipe(self.recipe, policy)))
+            self._current = (policy, generator)
+        return self._current[1]
+
+    def close(self) -> None:
+        if self._current is not None:
+            close = getattr(self._current[1], "close", None)
+            if close is not None:
+                close()
+            self._current = None
