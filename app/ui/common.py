@@ -169,7 +169,8 @@ def follow_launched(runs: list[RunInfo]) -> None:
         new = [r for r in runs if r.created >= proc.started - 1]  # newest first
         if not new:
             continue
-        best = next((r for r in new if r.kind == "search" and r.status == "running"), None) or new[0]
+        searches = [r for r in new if r.kind == "search"]  # a loop run itself holds no trees: follow its searches
+        best = next((r for r in searches if r.status == "running"), None) or (searches or new)[0]
         if best.id != proc.run_id and (proc.run_id is None or state.current("run") in (None, proc.run_id)):
             proc.run_id = best.id
             state.remember("run", best.id)
