@@ -91,7 +91,7 @@ def load_model(name_or_path: str, model_config: ModelConfig, config: TCGConfig):
         try:
             import bitsandbytes  # noqa: F401
         except ImportError as error:
-            raise ImportError("tcg.load_in_4bit (QLoRA) needs bitsandbytes: pip install bitsandbytes") from error
+            raise ImportError("tcg.load_in_4bit (QLoRA) needs bitsandbytes: pip install 'o1coder[qlora]'") from error
         compute = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         kwargs["quantization_config"] = transformers.BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
