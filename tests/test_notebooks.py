@@ -140,12 +140,48 @@ def _check_evaluation(s: dict) -> None:
     assert budget["points"] >= 8 and budget["matched"] >= 3
 
 
+def _check_quickstart(s: dict) -> None:
+    assert s["recipe"] == "tiny-cpu" and s["bundled"] >= 40 and s["splits"]["train"] >= 30
+    assert s["sandbox"] == {"reference": "passed", "wrong": "failed"}
+    assert s["tiny_sample_tokens"] > 0
+    assert s["tiny_run"]["status"] == "finished" and s["tiny_run"]["nodes"] >= 2
+    assert s["tiny_run"]["dead"] == s["tiny_run"]["nodes"] - 1  # the untrained model's steps never parse
+    assert s["run"] == {"status": "finished", "done": 3, "passed": 3, "nodes": 10, "executions": 15}
+    assert s["exported"] == {"trees": 3, "datasets": {"d_process": 10, "d_plus": 5, "pairs": 7}}
+    assert s["notebooks"] == ["01_problems_and_sandbox", "02_pseudocode_reasoning", "03_mcts_search",
+                              "04_test_case_generator", "05_process_reward_model", "06_policy_rl_and_self_play",
+                              "07_evaluation"]
+
+
+def _check_policy_rl_and_self_play(s: dict) -> None:
+    assert s["recipe"] == "tiny-cpu"
+    assert s["sft_rows"] >= 30 and s["sft_sources"] == ["trace"]
+    assert s["steps"] == {"sft": 4, "dpo": 2} and s["losses_finite"] is True
+    assert s["dpo_first_loss"] == pytest.approx(0.6931, abs=1e-3)  # log 2: policy == reference at the start
+    assert s["alpha"]["constant"] == [0.9] * 6
+    assert s["alpha"]["linear"] == pytest.approx([0.9, 0.8, 0.7, 0.6, 0.5, 0.5])
+    assert s["alpha"]["log"] == pytest.approx([0.9, 0.7277, 0.627, 0.5555, 0.5, 0.5], abs=1e-4)
+    # alpha 0.5, gamma 0.9: 0.5 * R + 0.5 * mean(0.9^j r_j)
+    assert s["phi"] == pytest.approx({"passes, PRM likes the steps": 0.8524, "passes, PRM doubts the steps": 0.5799,
+                                      "compiles, fails (R = 0.2), good steps": 0.4281,
+                                      "syntax error, bad steps": 0.0428, "no PRM (r = [])": 0.2}, abs=1e-4)
+    assert s["search"] == {"status": "finished", "done": 4, "trees": 4}
+    assert (s["d_plus"], s["candidates"], s["pairs"]) == (14, 23, 6) and s["pairs_ordered"] is True
+    loop = s["loop"]
+    assert (loop["status"], loop["kind"]) == ("finished", "loop")
+    assert loop["stages"] == ["baseline", "0/search", "0/data", "0/prm", "0/sft", "0/rl", "0/eval"]
+    assert loop["pass@1_versions"] == [0, 1] and loop["alpha"] == pytest.approx(0.9)
+    assert loop["pairs"] >= 1 and loop["d_plus"] >= 1
+
+
 EXPECTED: dict[str, Callable[[dict], None]] = {
+    "00_quickstart": _check_quickstart,
     "01_problems_and_sandbox": _check_problems_and_sandbox,
     "02_pseudocode_reasoning": _check_pseudocode_reasoning,
     "03_mcts_search": _check_mcts_search,
     "04_test_case_generator": _check_test_case_generator,
     "05_process_reward_model": _check_process_reward_model,
+    "06_policy_rl_and_self_play": _check_policy_rl_and_self_play,
     "07_evaluation": _check_evaluation,
 }
 
