@@ -18,7 +18,6 @@ Without root the worker tries an unprivileged user namespace for the same layers
 from __future__ import annotations
 
 import ctypes
-import errno
 import os
 import resource
 import sys
@@ -279,4 +278,4 @@ def python_paths() -> list[str]:
     return sorted(paths)
 
 
-__all__ = ["Isolation", "apply_limits", "drop_privileges", "kill_all_but_me", "python_paths", "errno"]
+__all__ = ["Isolation", "apply_limits", "drop_privileges", "kill_all_but_me", "python_paths"]

@@ -6,6 +6,7 @@ and a worker that dies is replaced. See worker.py / harness.py / isolation.py fo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -197,7 +198,8 @@ class Sandbox:
             hit = self._cache_get(key) if key else None
             if hit is not None:
                 results[i] = hit
-                self.stats["cache_hits"] += 1
+                with self._cache_lock:
+                    self.stats["cache_hits"] += 1
             else:
                 todo.setdefault(key if key else i, []).append(i)  # identical jobs in one batch run once
         firsts = [indices[0] for indices in todo.values()]
@@ -211,7 +213,7 @@ class Sandbox:
     def _execute(self, code: str, tests: list[TestCase], setup: str) -> ExecResult:
         started = time.monotonic()
         plans = judge.plan_tests(tests)
-        job = {"code": code, "setup": setup, "plans": [p.wire for p in plans], "limits": self.limits.to_dict()}
+        job = {"code": code, "setup": setup, "plans": [p.wire for p in plans], "limits": self._limits_dict()}
         timeout = (len(plans) + 2) * (self.limits.wall_seconds + 6) + 10
         w = self._idle.get()
         try:
@@ -241,9 +243,12 @@ class Sandbox:
             self._all = [fresh if w is dead else w for w in self._all]
         return fresh
 
+    def _limits_dict(self) -> dict:
+        return _limits_as_dict(self.limits)
+
     # -- cache -------------------------------------------------------------------------------------------------------
     def _key(self, code: str, tests: list[TestCase], setup: str) -> str:
-        blob = json.dumps([code, setup, [t.to_dict() for t in tests], self.limits.to_dict()], sort_keys=True,
+        blob = json.dumps([code, setup, [t.to_dict() for t in tests], self._limits_dict()], sort_keys=True,
                           default=repr)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -262,6 +267,12 @@ class Sandbox:
             self._cache[key] = result
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
+
+
+@functools.lru_cache(maxsize=64)
+def _limits_as_dict(limits: Limits) -> dict:
+    """Limits go with every job and into every cache key: convert each (frozen) Limits once."""
+    return limits.to_dict()
 
 
 def _normalise(job) -> tuple[str, list[TestCase], str]:
