@@ -26,6 +26,7 @@ class MemoryCgroup:
     def __init__(self, name: str, limit_bytes: int):
         self.path: Path | None = None
         self.procs_file: str = ""
+        self._events_fd: int | None = None  # the file that counts OOM kills, kept open: it is read twice a program
         _remove_stale(name.rsplit("-", 2)[0])
         try:
             if (V1_ROOT / "memory.limit_in_bytes").exists():
@@ -52,11 +53,23 @@ class MemoryCgroup:
         """How many processes the kernel's OOM killer has killed in this group so far."""
         if self.path is None:
             return 0
-        for name in ("memory.oom_control", "memory.events"):  # v1, v2
-            for line in _read(self.path / name).splitlines():
-                key, _, value = line.partition(" ")
-                if key == "oom_kill" and value.strip().isdigit():
-                    return int(value)
+        if self._events_fd is None:
+            for name in ("memory.oom_control", "memory.events"):  # v1, v2
+                try:
+                    self._events_fd = os.open(self.path / name, os.O_RDONLY | os.O_CLOEXEC)
+                    break
+                except OSError:
+                    continue
+            else:
+                return 0
+        try:
+            text = os.pread(self._events_fd, 4096, 0).decode()  # cgroup files are regenerated on every read at 0
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill" and value.strip().isdigit():
+                return int(value)
         return 0
 
     @property
@@ -65,6 +78,9 @@ class MemoryCgroup:
 
     def remove(self) -> None:
         """Remove the group once its processes are gone (a few retries: exits are asynchronous)."""
+        if self._events_fd is not None:
+            os.close(self._events_fd)
+            self._events_fd = None
         if self.path is None:
             return
         for _ in range(50):

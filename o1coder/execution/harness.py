@@ -23,7 +23,7 @@ import sys
 import time
 
 import plain  # noqa: I001 - the worker puts this folder on sys.path; these are the sibling modules
-from isolation import Isolation, apply_limits, drop_privileges, kill_all_but_me
+from isolation import Isolation, apply_rlimits, drop_privileges, kill_all_but_me, rlimits_for
 
 HARNESS_DIR = "/tmp/.harness"
 WORK_DIR = "/tmp/work"
@@ -42,6 +42,9 @@ CLEAN_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+# The worker is started with exactly CLEAN_ENV and its init never runs candidate code, so this holds for its life.
+_ENV_IS_CLEAN = dict(os.environ) == CLEAN_ENV
+_OOM_SCORE_ADJ = b"1000"
 
 
 def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
@@ -125,11 +128,12 @@ def _run_batch(batch: list[int], plans, compiled, limits, iso, uid) -> list[dict
            os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
            os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
     read_end, write_end = os.pipe()
+    rlimits = rlimits_for(limits, n_tests=len(batch))
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read_end)
-            _test_process(batch, plans, compiled, fds, write_end, limits, uid)
+            _test_process(batch, plans, compiled, fds, write_end, rlimits, uid)
         finally:
             os._exit(99)
     for fd in (*fds, write_end):
@@ -284,22 +288,27 @@ def _how_it_ended(status: int, usage, stopped: str | None, limits: dict, spent: 
 
 # -- the candidate's side ------------------------------------------------------------------------------------------
 
-def _test_process(batch, plans, compiled, fds, result_fd, limits, uid) -> None:
-    """Limits, privilege drop, clean environment; then setup + candidate once, then the tests, one record each."""
+def _test_process(batch, plans, compiled, fds, result_fd, rlimits, uid) -> None:
+    """Limits, privilege drop, clean environment; then setup + candidate once, then the tests, one record each.
+
+    Everything here runs after a fork: each page of the init's memory it writes (a reference count is a write) is
+    copied, and these copies are most of a test process's cost. So it does as little as it can, with os-level calls,
+    and what can be computed before the fork (limits, the environment check) is."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
     report_fd = os.dup2(result_fd, 3) if result_fd != 3 else 3
     os.closerange(4, 1 << 16)
     os.setsid()
     try:  # under memory pressure in the worker's cgroup, the kernel kills candidates first, never the harness
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")
+        oom = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        os.write(oom, _OOM_SCORE_ADJ)
+        os.close(oom)
     except OSError:
         pass
-    apply_limits(limits, n_tests=len(batch))
+    apply_rlimits(rlimits)
     drop_privileges(uid)
     os.chdir(WORK_DIR)
-    if dict(os.environ) != CLEAN_ENV:  # the worker is normally started with exactly this environment
+    if not _ENV_IS_CLEAN:  # the worker is normally started with exactly this environment
         os.environ.clear()
         os.environ.update(CLEAN_ENV)
     # sys.stdin/stdout/stderr already wrap fds 0-2 (now the test's files) with empty buffers: the init never reads

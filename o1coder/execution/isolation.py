@@ -67,8 +67,12 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int = 0, d
     _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
 
 
+_prctl = _libc.prctl
+_prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+
 def prctl(option: int, arg: int) -> None:
-    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
+    _check(_prctl(option, arg, 0, 0, 0), "prctl")
 
 
 class Isolation:
@@ -197,20 +201,27 @@ class Isolation:
             return False
 
 
-def apply_limits(limits: dict, n_tests: int = 1) -> None:
-    """Resource limits for a test process that will run ``n_tests`` tests. The kernel's CPU limit is only a
-    backstop for the whole process; the harness measures each test's CPU time and stops it at the exact limit."""
+def rlimits_for(limits: dict, n_tests: int = 1) -> list[tuple[int, tuple[int, int]]]:
+    """Resource limits for a test process that will run ``n_tests`` tests, computed by the init before it forks (the
+    test process only applies them: every object it touches after the fork costs a copied page). The kernel's CPU
+    limit is only a backstop for the whole process; the harness measures each test's CPU time and stops it at the
+    exact limit."""
     cpu = int(float(limits["cpu_seconds"]) * n_tests) + 2
     mem = int(limits["memory_mb"]) * 1024 * 1024
     fsize = int(limits["file_size_mb"]) * 1024 * 1024
-    for res, value in (
+    return [
         (resource.RLIMIT_CPU, (cpu, cpu + 1)),
         (resource.RLIMIT_AS, (mem, mem)),
         (resource.RLIMIT_NPROC, (int(limits["max_processes"]),) * 2),
         (resource.RLIMIT_FSIZE, (fsize, fsize)),
         (resource.RLIMIT_NOFILE, (int(limits["open_files"]),) * 2),
         (resource.RLIMIT_CORE, (0, 0)),
-    ):
+    ]
+
+
+def apply_rlimits(values: list[tuple[int, tuple[int, int]]]) -> None:
+    """In the test process: set the limits :func:`rlimits_for` computed."""
+    for res, value in values:
         try:
             resource.setrlimit(res, value)
         except (ValueError, OSError):
@@ -218,9 +229,15 @@ def apply_limits(limits: dict, n_tests: int = 1) -> None:
                 raise
 
 
-def drop_privileges(uid: int | None) -> None:
-    """No new privileges ever (setuid binaries stay inert), then become ``uid`` when we are root."""
+def forbid_new_privileges() -> None:
+    """Once, in the worker: no process of the sandbox can ever gain privileges again (setuid binaries stay inert).
+    The flag is inherited by every child and cannot be cleared, so test processes need not set it themselves."""
     prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+def drop_privileges(uid: int | None) -> None:
+    """Become ``uid`` when we are root, and stay undumpable (no ptrace, no core) whatever the host's
+    ``fs.suid_dumpable`` says a uid change should leave."""
     if uid is not None and os.geteuid() == 0:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
@@ -278,4 +295,5 @@ def python_paths() -> list[str]:
     return sorted(paths)
 
 
-__all__ = ["Isolation", "apply_limits", "drop_privileges", "kill_all_but_me", "python_paths"]
+__all__ = ["Isolation", "apply_rlimits", "drop_privileges", "forbid_new_privileges", "kill_all_but_me", "python_paths",
+           "rlimits_for"]

@@ -22,7 +22,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-from isolation import Isolation, python_paths  # noqa: E402
+from isolation import Isolation, forbid_new_privileges, python_paths  # noqa: E402
 
 # Modules candidates use most, imported once so every test process starts warm. Kept short on purpose: each one
 # grows the memory every fork copies, and some (threading, random) add work after every fork; measured, the full
@@ -81,6 +81,7 @@ def main() -> None:
         iso.setup_worker(python_paths() + readable)
     except OSError as e:
         iso.error = f"isolation setup failed: {e}"
+    forbid_new_privileges()  # for the worker, its init and every test process: inherited, irrevocable
     # a uid of our own for candidates: unique among live workers, so their process limits never collide
     uid = 200_000 + os.getpid() if iso.root else None
     if iso.pidns:
