@@ -87,16 +87,50 @@ def test_memory_bomb_is_a_memory_verdict(sb):
     still_works(sb)
 
 
+def harness_processes(sb) -> set[int]:
+    """Host pids of every sandbox process that is not a candidate: the workers and their inits."""
+    found = set()
+    for w in sb._all:
+        todo = [w.proc.pid]
+        while todo:
+            pid = todo.pop()
+            if os.stat(f"/proc/{pid}").st_uid in sb.candidate_uids:
+                continue
+            found.add(pid)
+            todo += [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    return found
+
+
 def test_killing_the_parent_and_everyone_changes_nothing(sb):
+    still_works(sb)
+    harness = harness_processes(sb)
+    assert len(harness) == 2 * sb.n_workers  # worker, init
     code = ("import os, signal\n"
+            "refused = []\n"
             "for target in (os.getppid(), 1):\n"
-            "    try:\n        os.kill(target, signal.SIGKILL)\n    except OSError:\n        pass\n"
-            "def double(x):\n    return 2 * x\n")
+            "    try:\n        os.kill(target, signal.SIGKILL)\n"
+            "    except PermissionError:\n        refused.append(target)\n"
+            "def double(x):\n    return 2 * x if refused == [os.getppid(), 1] else -1\n")
     r = sb.run(code, DOUBLE_TESTS)
-    assert r.status == "passed"  # the harness above it is another user: the kills were refused
-    # kill(-1) reaches only processes of the candidate's own uid: the candidate itself
+    # its parent, the init, is another user: refused
+    assert r.status == "passed", r.to_dict()
+    # kill(-1) reaches only processes of the candidate's own uid, and the kernel skips the caller: nobody
     r = sb.run("import os, signal\nos.kill(-1, signal.SIGKILL)\ndef double(x):\n    return 2 * x\n", DOUBLE_TESTS)
     assert r.status == "runtime_error" and "ProcessLookupError" in r.outcomes[0].message
+    assert harness_processes(sb) == harness  # nothing above the candidates died or was replaced
+    still_works(sb)
+
+
+def test_replacing_os_exit_cannot_keep_the_test_process_alive(sb):
+    # the harness ends a test process with os._exit after its last record; a candidate can replace that function
+    code = ("import os, time\n"
+            "os._exit = lambda status: time.sleep(60)\n"
+            "def double(x):\n    return 2 * x\n")
+    started = time.monotonic()
+    r = sb.run(code, DOUBLE_TESTS)
+    assert r.status == "passed", r.to_dict()  # its tests did pass; what it did after them changes nothing
+    assert time.monotonic() - started < LIMITS.wall_seconds
+    assert sandbox_uid_processes(sb) == []
     still_works(sb)
 
 

@@ -70,10 +70,12 @@ def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
             while end < len(plans) and plans[end]["kind"] not in ("stdio", "load"):
                 end += 1
             batch = list(range(index, end))
-        done = _run_batch(batch, plans, compiled, limits, iso, uid)
+        try:
+            done = _run_batch(batch, plans, compiled, limits, iso, uid)
+        finally:
+            _clean_up(iso)
         records.extend(done)
         index = batch[0] + len(done)
-        _clean_up(iso)
     return {"compiled": True, "message": "", "records": records}
 
 
@@ -209,11 +211,12 @@ def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) ->
                 records.append(record)
                 test_cpu_start, test_wall_start = now_cpu, time.monotonic()
     finally:
-        if len(records) < len(batch) or stopped:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        # every record is in, or the test process is stopped: either way it is done. (A candidate that replaced
+        # os._exit would otherwise keep its process alive after the last record, and this wait would never end.)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         _, status, usage = os.wait4(pid, 0)
         os.close(pidfd)
     if len(records) < len(batch):  # the test in progress did not report: say how it ended
