@@ -315,3 +315,14 @@ def test_forked_memory_bomb_is_bounded_by_the_worker_cgroup(sb):
     assert r.n_passed == 0 and r.status in ("memory", "timeout"), r.to_dict()
     assert sandbox_uid_processes(sb) == []
     still_works(sb)
+
+
+def test_candidates_are_undumpable(sb):
+    # undumpable: no ptrace attach by a process of the same uid, no core dump, /proc/self owned by root
+    code = ("import os\n"
+            "def dumpable():\n"
+            "    st = os.stat('/proc/self/environ')\n"
+            "    return [st.st_uid == os.getuid(), open('/proc/self/status').read().count('\\n') > 0]\n")
+    r = sb.run(code, [TestCase.call("dumpable", [], [False, True])])
+    assert r.status == "passed", r.to_dict()
+    still_works(sb)

@@ -245,9 +245,13 @@ def _cpu_and_state_of(pid: int, whole_namespace: bool = False) -> tuple[float, s
 
 
 def _stat(pid: int) -> tuple[float, str]:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
+    try:  # os-level calls: read once per test, this is on every program's path
+        fd = os.open(f"/proc/{pid}/stat", os.O_RDONLY)
+        try:
+            data = os.read(fd, 4096)
+        finally:
+            os.close(fd)
+        fields = data.rsplit(b")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # own + reaped children
         return ticks / CLOCK_TICKS, fields[0].decode()
     except (OSError, IndexError, ValueError):
@@ -380,9 +384,14 @@ def _run_test(test_plan: dict, test_code, namespace: dict) -> dict:
         return {"state": "unplain", "message": "returned a value nested too deeply"}
 
 
+# built once in the init: json.dumps would build a new encoder in every test process, for every record
+_encode = json.encoder.c_make_encoder(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False,
+                                      True) if json.encoder.c_make_encoder else json.JSONEncoder(check_circular=False).iterencode
+
+
 def _send(fd: int, report: dict) -> None:
     try:
-        payload = json.dumps(report)
+        payload = "".join(_encode(report, 0))
     except (ValueError, TypeError, RecursionError):
         payload = json.dumps({"state": "runtime_error", "message": "result is too large to report"})
     _write_all(fd, payload.encode() + b"\n")

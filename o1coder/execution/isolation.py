@@ -235,13 +235,28 @@ def forbid_new_privileges() -> None:
     prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
+def _uid_change_clears_dumpable() -> bool:
+    """On a uid change the kernel resets the "dumpable" flag to ``fs.suid_dumpable``; at 0 (the default) that alone
+    makes the process undumpable (no ptrace by its own uid, no core dump). Read once, when the worker starts."""
+    try:
+        with open("/proc/sys/fs/suid_dumpable") as f:
+            return f.read().strip() == "0"
+    except OSError:
+        return False
+
+
+_UID_CHANGE_CLEARS_DUMPABLE = _uid_change_clears_dumpable()
+
+
 def drop_privileges(uid: int | None) -> None:
-    """Become ``uid`` when we are root, and stay undumpable (no ptrace, no core) whatever the host's
-    ``fs.suid_dumpable`` says a uid change should leave."""
+    """Become ``uid`` when we are root, and be undumpable (no ptrace, no core) whatever ``fs.suid_dumpable`` says.
+    This runs in every test process, so the ctypes call is skipped where the uid change already did it."""
     if uid is not None and os.geteuid() == 0:
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+        if _UID_CHANGE_CLEARS_DUMPABLE:
+            return
     prctl(PR_SET_DUMPABLE, 0)
 
 
