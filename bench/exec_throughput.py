@@ -134,5 +134,6 @@ def main() -> None:
           f"({', '.join(f'{r:.2f}x' for r in ratios)}) (target >= 4x)")
     print(f"isolation: {sb.isolation}")
 
+
 if __name__ == "__main__":
     main()

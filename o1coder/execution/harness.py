@@ -384,9 +384,14 @@ def _run_test(test_plan: dict, test_code, namespace: dict) -> dict:
         return {"state": "unplain", "message": "returned a value nested too deeply"}
 
 
-# built once in the init: json.dumps would build a new encoder in every test process, for every record
-_encode = json.encoder.c_make_encoder(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False, False,
-                                      True) if json.encoder.c_make_encoder else json.JSONEncoder(check_circular=False).iterencode
+# Built once in the init: json.dumps would build a new encoder in every test process, for every record. (The C
+# encoder's arguments: no cycle check, no default, ASCII strings, no indent, compact separators, unsorted keys, no
+# key skipping, NaN allowed; the pure-Python encoder stands in where the C module is missing.)
+if json.encoder.c_make_encoder is not None:
+    _encode = json.encoder.c_make_encoder(None, None, json.encoder.encode_basestring_ascii, None, ":", ",", False,
+                                          False, True)
+else:
+    _encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).iterencode
 
 
 def _send(fd: int, report: dict) -> None:
