@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 
 import pytest
@@ -219,6 +220,29 @@ def test_tests_tell_compositions_apart(sandbox):
     assert len(jobs) >= 250 and caught / len(jobs) >= 0.95
 
 
+def _skipping_one_part(code: str) -> list[str]:
+    """The program with one part's line left out (a filter's condition dropped instead, so it keeps everything)."""
+    lines = code.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if re.fullmatch(r"values = \[x for x in \w+ if .+\]", stripped):
+            out.append("\n".join(lines[:i] + [re.sub(r" if .+\]$", "]", line)] + lines[i + 1:]))
+        elif re.fullmatch(r"values = \[.+ for x in (values|results)\]", stripped) or re.fullmatch(r"s = .+", stripped):
+            out.append("\n".join(lines[:i] + lines[i + 1:]))
+    return out
+
+
+def test_a_program_that_skips_a_part_fails_the_hidden_tests(sandbox):
+    """Each part's line, left out of the reference, makes it fail: the tests check every part, not only the answer's
+    shape (the filter is the part most easily skipped: a maximum of numbers above 3 is often the maximum of all)."""
+    jobs = [(mutant, p.tests, p.setup) for p in SAMPLE for mutant in _skipping_one_part(p.reference)]
+    results = sandbox.run_many(jobs)
+    caught = sum(not r.all_passed for r in results)
+    assert len(jobs) >= 600
+    assert caught / len(jobs) >= 0.98, f"{len(jobs) - caught} of {len(jobs)} programs skipping a part passed"
+
+
 # ------------------------------------------------------------------------------------------- specs and options
 
 
@@ -276,3 +300,28 @@ def test_verify_runs_the_world_through_the_sandbox(capsys):
     assert main(["verify", "synthetic:eval,n=12,level=2", "--json", "--workers", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["checked"] == 12 and report["passed"] == 12
+
+
+# ---------------------------------------------------------------------------------------------- in the search
+
+
+def test_a_recorded_search_on_the_world_solves_it_and_resolves_its_spec_again(tmp_path, sandbox):
+    """The world through the search and the run store: a policy replaying the traces (with mistakes) solves most
+    problems, and the recorded spec gives back the same problems (what --resume relies on)."""
+    from o1coder.models import ScriptedGenerator
+    from o1coder.runs import RunStore, get_run, problem_results
+    from o1coder.runs.driver import planned_problems, search_problems
+    from o1coder.search.scripted import trace_policy
+
+    spec = "synthetic:eval,n=6,seed=4,level=2"
+    chosen = resolve_problem_spec(spec)
+    recipe = {"name": "scripted", "seed": 0, "search": {"rollouts": 10, "k": 3, "max_depth": 5, "few_shot": False}}
+    with RunStore(tmp_path) as store:
+        run_id = store.create_run(recipe, chosen, problem_spec=spec)
+        search_problems(store, run_id, chosen, generator=ScriptedGenerator(trace_policy(chosen, seed=1)),
+                        sandbox=sandbox, recipe=recipe)
+    run = get_run(run_id, tmp_path)
+    assert [p.to_dict() for p in planned_problems(run, tmp_path)] == [p.to_dict() for p in chosen]
+    results = problem_results(run_id, tmp_path)
+    assert len(results) == 6 and 4 <= int(results["passed"].sum()) <= 6
+    assert {p.metadata["family"] for p in chosen} == {"list-stdio", "string-2"}

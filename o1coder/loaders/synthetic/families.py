@@ -76,15 +76,33 @@ def _rng(identity: str, purpose: str) -> random.Random:
     return random.Random(digest(f"{purpose}|{identity}"))
 
 
-def _varied(draw_inputs, answer, tries: int = 50) -> list:
-    """Inputs from ``draw_inputs()`` whose answers are not all the same (a test set that any constant passes would
-    tell nothing); after ``tries`` draws, the last one (a composition no input varies is excluded by the part rules
-    and caught by tests/test_synthetic.py)."""
+def _telling_inputs(draw_inputs, run, uses: tuple[Use, ...], weaker: list[tuple[Use, ...]], public: int,
+                    tries: int = 60) -> list:
+    """Test inputs from ``draw_inputs()`` that tell the composition apart: its answers are not all the same (a
+    constant program fails), and every weaker composition in ``weaker`` (one part dropped) answers differently on at
+    least one hidden input (a program that skips a part fails). ``run(uses, x)`` is the answer to input ``x``; the
+    first ``public`` inputs become public tests. After ``tries`` draws, the draw that told the most apart: constants
+    can make a part do nothing (adding 5 before an absolute value on numbers above 1), which no input can reveal.
+    """
+    best, best_told = None, -1
     for _ in range(tries):
         inputs = draw_inputs()
-        if len({repr(answer(x)) for x in inputs}) >= 2:
+        answers = [repr(run(uses, x)) for x in inputs]
+        told = int(len(set(answers)) >= 2)
+        for other in weaker:
+            told += any(repr(run(other, x)) != a for x, a in zip(inputs[public:], answers[public:]))
+        if told == 1 + len(weaker):
             return inputs
-    return inputs
+        if told > best_told:
+            best, best_told = inputs, told
+    return best
+
+
+def _without_each(uses: tuple[Use, ...], droppable: range) -> list[tuple[Use, ...]]:
+    """The compositions with one of the parts at ``droppable`` positions left out: replaced by a filter that keeps
+    everything or by a transform or rewrite that changes nothing, so the composition keeps its shape."""
+    return [uses[:i] + (Use(P.KEEP_ALL if uses[i].part.slot.endswith("filter") else P.UNCHANGED),) + uses[i + 1:]
+            for i in droppable]
 
 
 def _distinct_inputs(draw, count: int, fixed=()) -> list:
@@ -188,8 +206,8 @@ class ListProblems(Family):
             prompt = _pipeline_sentence(opening, clauses, aggregate.phrase(variant // 5), variant)
             code = "\n".join(imports + [f"def {name}(nums):"] + [f"    {x}" for x in lines]
                              + [f"    return {_aggregate_text(aggregate, 'code')}"])
-            inputs = _varied(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS),
-                             lambda nums: _run_list(uses, nums))
+            inputs = _telling_inputs(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), _run_list, uses,
+                                     _without_each(uses, range(len(uses) - 1)), PUBLIC_TESTS)
             cases = [TestCase.call(name, [nums], _run_list(uses, nums)) for nums in inputs]
             returns = "list of int" if aggregate.part.returns_list else "int"
             steps = _function_trace(name, "nums: list of int", returns, _pipeline_lines(uses, "nums", "outline"),
@@ -207,8 +225,8 @@ class ListProblems(Family):
                                                                           variant))
             head = ["n = int(input())", "nums = [int(t) for t in input().split()]"]
             code = "\n".join(imports + head + lines + [printed])
-            inputs = _varied(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS),
-                             lambda nums: _run_list(uses, nums))
+            inputs = _telling_inputs(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), _run_list, uses,
+                                     _without_each(uses, range(len(uses) - 1)), PUBLIC_TESTS)
             cases = [TestCase.stdio(f"{len(nums)}\n{' '.join(map(str, nums))}\n", _stdout(_run_list(uses, nums)))
                      for nums in inputs]
             read = ["n <- int(first line)", "nums <- the integers of the second line"]
@@ -218,7 +236,10 @@ class ListProblems(Family):
                       + _pipeline_sentence("For each list", clauses, ending + ", one line per list", variant))
             body = ["nums = [int(v) for v in input().split()][1:]"] + lines + [printed]
             code = "\n".join(imports + ["t = int(input())", "for _ in range(t):"] + [f"    {x}" for x in body])
-            groups = [_list_inputs(rng, uses, rng.randint(3, 5)) for _ in range(HIDDEN_TESTS // 2 + 1)]
+            groups = _telling_inputs(
+                lambda: [_list_inputs(rng, uses, rng.randint(3, 5)) for _ in range(HIDDEN_TESTS // 2 + 1)],
+                lambda u, group: [_run_list(u, nums) for nums in group], uses,
+                _without_each(uses, range(len(uses) - 1)), 1)
             cases = [TestCase.stdio(f"{len(g)}\n" + "".join(f"{len(nums)} {' '.join(map(str, nums))}".strip() + "\n"
                                                             for nums in g),
                                     "".join(_stdout(_run_list(uses, nums)) for nums in g)) for g in groups]
@@ -253,7 +274,10 @@ def _list_inputs(rng: random.Random, uses: tuple[Use, ...], count: int) -> list[
 
 
 def _draw_list(rng: random.Random, filt: Use) -> list[int]:
-    """One to seven integers in -9..9, at least one of which the filter keeps."""
+    """One to seven integers in -9..9, at least one of which the filter keeps (four times in five: the other
+    lists show what happens when it keeps none)."""
+    if rng.random() < 0.2:
+        return [rng.randint(-9, 9) for _ in range(rng.randint(1, 4))]
     while True:
         nums = [rng.randint(-9, 9) for _ in range(rng.randint(1, 7))]
         if any(filt(x) for x in nums):
@@ -326,7 +350,8 @@ class StringProblems(Family):
         name = "_".join(u.tag for u in uses)
         code = "\n".join([f"def {name}(s):"] + [f"    s = {u.fill(u.part.code)}" for u in uses] + ["    return s"])
         rng = _rng(identity, "tests")
-        inputs = _varied(lambda: _sentences(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), lambda x: _run_chain(uses, x))
+        inputs = _telling_inputs(lambda: _sentences(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), _run_chain, uses,
+                                 _without_each(uses, range(len(uses))), PUBLIC_TESTS)
         cases = [TestCase.call(name, [s], _run_chain(uses, s)) for s in inputs]
         steps = [
             Step(Action.STRUCTURE, "Outline the rewrites", "Apply the rewrites one after the other, in order.",
@@ -422,7 +447,8 @@ class GridProblems(Family):
             rng.shuffle(grids)
             return grids
 
-        grids = _varied(draw_grids, lambda g: _run_grid(uses, g))
+        grids = _telling_inputs(draw_grids, _run_grid, uses, _without_each(uses, range(len(uses) - 3))
+                                + _without_each(uses, range(len(uses) - 2, len(uses) - 1)), PUBLIC_TESTS)
         cases = [TestCase.call(name, [g], _run_grid(uses, g)) for g in grids]
         row_outline = (" then ".join(_pipeline_lines(row, "the row", "outline")).replace("values <- ", "")
                        + f", reduced to {_aggregate_text(row_aggregate, 'outline', 'them')}")
