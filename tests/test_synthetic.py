@@ -325,3 +325,12 @@ def test_a_recorded_search_on_the_world_solves_it_and_resolves_its_spec_again(tm
     results = problem_results(run_id, tmp_path)
     assert len(results) == 6 and 4 <= int(results["passed"].sum()) <= 6
     assert {p.metadata["family"] for p in chosen} == {"list-stdio", "string-2"}
+
+
+def test_the_app_shows_the_statements_of_a_run_on_the_world(monkeypatch):
+    from o1coder.paths import PROJECT_ROOT
+
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "app"))  # the app's own modules (ui.*), as streamlit does
+    from ui.data import problem_statements
+
+    assert problem_statements("synthetic:eval,n=5,level=2") == {p.id: p.prompt for p in _load("eval", 5, 2)}
