@@ -128,7 +128,7 @@ def test_level_one_train_uses_every_list_part():
 
 def test_capacity_is_what_a_split_can_hold():
     assert 1_000 < capacity(1, "train") < 2_000 and 300 < capacity(1, "eval") < 700
-    assert capacity(4, "eval") > 10_000  # the top level is a large benchmark
+    assert capacity(5, "eval") > 100_000  # the top level is a large benchmark
     for level in LEVELS:
         share = capacity(level, "eval") / (capacity(level, "eval") + capacity(level, "train"))
         assert 0.15 < share < 0.40, (level, share)
@@ -151,6 +151,7 @@ def test_levels_have_their_families_and_test_forms():
     assert families[2] == {"list-stdio", "string-2"}
     assert families[3] == {"list-function", "list-cases", "string-3"}
     assert families[4] == {"grid", "list-cases", "string-4"}
+    assert families[5] == {"grid-stdio", "list-function", "string-5"}
 
 
 def test_answers_depend_on_the_input():
@@ -260,7 +261,7 @@ def test_specs_set_split_size_seed_and_level():
     ("synthetic:test", ["synthetic:train", "synthetic:eval"]),
     ("synthetic:train,size=3", ["'size=3'", "n=", "seed=", "level="]),
     ("synthetic:train,n=many", ["n must be an integer", "'many'"]),
-    ("synthetic:train,level=9", ["level 9", "1, 2, 3, 4"]),
+    ("synthetic:train,level=9", ["level 9", "1, 2, 3, 4, 5"]),
     ("synthetic:eval,n=0", ["n must be a positive integer", "0"]),
 ])
 def test_bad_specs_name_the_option_and_what_is_allowed(spec, words):
@@ -272,8 +273,9 @@ def test_bad_specs_name_the_option_and_what_is_allowed(spec, words):
 
 @pytest.mark.parametrize("options, words", [
     ({"split": "test"}, ["split 'test'", "train, eval"]),
-    ({"level": 0}, ["level 0", "1, 2, 3, 4"]),
+    ({"level": 0}, ["level 0", "1, 2, 3, 4, 5"]),
     ({"level": "2"}, ["level '2'"]),
+    ({"level": 2.0}, ["level 2.0"]),
     ({"n": 0}, ["n must be a positive integer"]),
     ({"n": -3}, ["n must be a positive integer", "-3"]),
     ({"seed": 1.5}, ["seed must be an integer"]),
@@ -334,3 +336,20 @@ def test_the_app_shows_the_statements_of_a_run_on_the_world(monkeypatch):
     from ui.data import problem_statements
 
     assert problem_statements("synthetic:eval,n=5,level=2") == {p.id: p.prompt for p in _load("eval", 5, 2)}
+
+
+def test_splits_are_disjoint_across_levels_too():
+    train = {k for level in LEVELS for keys in compositions(level, "train").values() for k in keys}
+    evaluation = {k for level in LEVELS for keys in compositions(level, "eval").values() for k in keys}
+    assert not train & evaluation  # a level-3 program over several lists never reveals a level-1 eval composition
+
+
+def test_the_traces_are_warm_start_rows():
+    from o1coder.training.data import trace_rows
+
+    problems = resolve_problem_spec("synthetic:train,n=20,level=2")
+    rows = trace_rows(problems)
+    assert [r["problem_id"] for r in rows] == [p.id for p in problems]
+    for row, problem in zip(rows, problems):
+        assert problem.prompt in row["prompt"]
+        assert [r.step for r in parse_steps(row["completion"])] == trace_of(problem)

@@ -121,7 +121,8 @@ def _distinct_inputs(draw, count: int, fixed=()) -> list:
 # ------------------------------------------------------------------------------------------------ list pipelines
 
 _EACH = ("each one", "each of them", "every kept number")
-_LIST_OPENINGS = ("Given a list of integers `nums`", "For a list of integers `nums`", "Take the list of integers `nums`")
+_LIST_OPENINGS = ("Given a list of integers `nums`", "For a list of integers `nums`",
+                  "Take the list of integers `nums`")
 _KEEP = ("keep the numbers that are {f}", "keep only the values that are {f}", "select the numbers that are {f}")
 
 
@@ -306,7 +307,7 @@ def _program_trace(read: list[str], uses, aggregate, code, *, cases_form: bool) 
     return [
         Step(Action.STRUCTURE, "Outline the program",
              f"Read the input, then {where}keep the numbers asked for, change them and print the answer.",
-             "\n".join(["program:"] + [f"    {x}" for x in read[:1] + read[1:]] + [f"    {indent}{x}" for x in outline])),
+             "\n".join(["program:"] + [f"    {x}" for x in read] + [f"    {indent}{x}" for x in outline])),
         Step(Action.REFINE, "Make each step exact",
              "Each line becomes one list comprehension; the last line prints the answer.",
              "\n".join(["program:"] + [f"    {x}" for x in read] + [f"    {indent}{x}" for x in exact])),
@@ -405,76 +406,129 @@ RESULT_AGGREGATES = _reslot(P.RESULT_AGGREGATES, "result-aggregate")
 @dataclass(frozen=True)
 class GridProblems(Family):
     """Nested: each row of a list of lists reduced to one number by a list pipeline, then the row results changed
-    and aggregated, as a function ``f(rows)``. Its parts are slot-qualified (``row-filter:even`` is not
-    ``filter:even``), so its compositions never share a key with a flat list's."""
+    and aggregated: as a function ``f(rows)`` ("function") or as a program reading ``r`` rows ("stdio"). Its parts
+    are slot-qualified (``row-filter:even`` is not ``filter:even``), so its compositions never share a key with a
+    flat list's."""
 
+    transforms: tuple[int, ...] = (0, 1)  # how many transforms a row pipeline may have
+    form: str = "function"
     group = "grid"
-    name = "grid"
-    description = ("row filter x row transform (0 or 1) x row aggregate, then result transform x result aggregate, "
-                   "over a list of lists, as a function f(rows)")
+
+    @property
+    def name(self) -> str:
+        return "grid" if self.form == "function" else f"grid-{self.form}"
+
+    @property
+    def description(self) -> str:
+        counts = " or ".join(map(str, self.transforms))
+        how = "a function f(rows)" if self.form == "function" else "a stdin/stdout program (r, then r rows)"
+        return (f"row filter x {counts} row transform(s) x row aggregate, then result transform x result aggregate, "
+                f"over a list of lists, as {how}")
 
     def compositions(self) -> list[tuple[Part, ...]]:
         out = []
-        for f, ts, a in itertools.product(ROW_FILTERS, [()] + [(t,) for t in ROW_TRANSFORMS], ROW_AGGREGATES):
-            if P.list_compatible((f,), ts, a):
-                out += [(f, *ts, a, rt, ra) for rt, ra in itertools.product(RESULT_TRANSFORMS, RESULT_AGGREGATES)]
+        for count in self.transforms:
+            for f, ts, a in itertools.product(ROW_FILTERS, itertools.permutations(ROW_TRANSFORMS, count),
+                                              ROW_AGGREGATES):
+                if P.list_compatible((f,), ts, a):
+                    out += [(f, *ts, a, rt, ra) for rt, ra in itertools.product(RESULT_TRANSFORMS, RESULT_AGGREGATES)]
         return out
 
     def build(self, uses, level, split) -> Problem:
         identity = self.identity(uses)
         variant = int(digest(identity)[:8], 16)
-        row, (result_transform, result_aggregate) = uses[:-2], uses[-2:]
-        keep, transform_clauses, row_aggregate = _list_clauses(row, variant)
-        row_ending = row_aggregate.phrase(variant // 5).replace("return ", "take ", 1)
-        row_sentence = _pipeline_sentence("for each row", [keep] + transform_clauses, row_ending, variant)
-        results = ("each row result", "every row result")[variant // 7 % 2]
-        prompt = (f"Given a list of lists of integers `rows`, {row_sentence} Then "
-                  f"{result_transform.phrase(variant // 11, each=results)} and "
-                  f"{result_aggregate.phrase(variant // 13)}.")
-        name = "_".join([result_aggregate.tag, result_transform.tag, "of", row_aggregate.tag]
-                        + [t.tag for t in row[1:-1]] + [row[0].tag])
-        row_code = _pipeline_lines(row, "nums", "code") + [f"results.append({_aggregate_text(row_aggregate, 'code')})"]
-        outer_code = [f"values = [{result_transform.fill(result_transform.part.code)} for x in results]",
-                      f"return {_aggregate_text(result_aggregate, 'code')}"]
-        imports = ["import math", "", ""] if "product" in (row_aggregate.part.name, result_aggregate.part.name) else []
-        code = "\n".join(imports + [f"def {name}(rows):", "    results = []", "    for nums in rows:"]
-                         + [f"        {x}" for x in row_code] + [f"    {x}" for x in outer_code])
+        result_aggregate = uses[-1]
+        name = "_".join([result_aggregate.tag, uses[-2].tag, "of", uses[-3].tag]
+                        + [t.tag for t in reversed(uses[1:-3])] + [uses[0].tag])
+        row_lines, outer_lines = _grid_code(uses)
         rng = _rng(identity, "tests")
+
         def draw_grids():
-            grids = _distinct_inputs(lambda: [_draw_list(rng, row[0]) if rng.random() < 0.85 else []
+            grids = _distinct_inputs(lambda: [_draw_list(rng, uses[0]) if rng.random() < 0.85 else []
                                               for _ in range(rng.randint(2, 5))], HIDDEN_TESTS + PUBLIC_TESTS,
                                      fixed=[[]])
             rng.shuffle(grids)
             return grids
 
-        grids = _telling_inputs(draw_grids, _run_grid, uses, _without_each(uses, range(len(uses) - 3))
-                                + _without_each(uses, range(len(uses) - 2, len(uses) - 1)), PUBLIC_TESTS)
-        cases = [TestCase.call(name, [g], _run_grid(uses, g)) for g in grids]
-        row_outline = (" then ".join(_pipeline_lines(row, "the row", "outline")).replace("values <- ", "")
-                       + f", reduced to {_aggregate_text(row_aggregate, 'outline', 'them')}")
-        result_outline = [f"values <- {result_transform.fill(result_transform.part.outline)} of results",
-                          f"return {_aggregate_text(result_aggregate, 'outline')}"]
-        exact_outer = [f"values <- [{result_transform.fill(result_transform.part.exact)} for x in results]",
-                       f"return {_aggregate_text(result_aggregate, 'exact')}"]
-        exact_rows = ["results <- empty list", "for nums in rows:"] + \
-            [f"    {x}" for x in _pipeline_lines(row, "nums", "exact")] + \
-            [f"    append {_aggregate_text(row_aggregate, 'exact')} to results"]
-        returns = "list of int" if result_aggregate.part.returns_list else "int"
-        steps = [
-            Step(Action.STRUCTURE, "Outline the two stages",
-                 "Reduce every row to one number, then change those numbers and reduce them.",
-                 "\n".join([f"function {name}(rows: list of lists of int) -> {returns}",
-                            f"    results <- for each row: {row_outline}"] + [f"    {x}" for x in result_outline])),
-            Step(Action.REFINE, "Make the row stage exact",
-                 "A loop over the rows; each line of the row stage becomes one list comprehension.",
-                 "\n".join([f"function {name}(rows):"] + [f"    {x}" for x in exact_rows + result_outline])),
-            Step(Action.REFINE, "Make the result stage exact",
-                 "The row results are changed and reduced like a flat list.",
-                 "\n".join([f"function {name}(rows):"] + [f"    {x}" for x in exact_rows + exact_outer])),
-            Step(Action.CODE, "Write the function", "The pseudocode maps line by line to Python.", code=code),
-        ]
-        return self._problem(uses, level, split, prompt=prompt, entry_point=name, tests=cases[PUBLIC_TESTS:],
-                             public_tests=cases[:PUBLIC_TESTS], steps=steps)
+        row_parts, result_transform = range(len(uses) - 3), range(len(uses) - 2, len(uses) - 1)
+        weaker = _without_each(uses, row_parts) + _without_each(uses, result_transform)
+        grids = _telling_inputs(draw_grids, _run_grid, uses, weaker, PUBLIC_TESTS)
+        statement = _grid_statement(uses, variant)
+        if self.form == "function":
+            prompt = f"Given a list of lists of integers `rows`, {statement}"
+            code = "\n".join([f"def {name}(rows):", "    results = []", "    for nums in rows:"]
+                             + [f"        {x}" for x in row_lines] + [f"    {x}" for x in outer_lines])
+            cases = [TestCase.call(name, [g], _run_grid(uses, g)) for g in grids]
+            head = f"function {name}(rows: list of lists of int) -> " + \
+                ("list of int" if result_aggregate.part.returns_list else "int")
+            steps = _grid_trace(uses, head, f"function {name}(rows):", "for nums in rows:", code, "return")
+        else:
+            if result_aggregate.part.returns_list:
+                statement = statement[:-1] + " (on one line, separated by spaces)."
+            prompt = ("The first line of the input holds r, the number of rows. Each of the next r lines holds one "
+                      "row: its length n, then its n integers. Read the rows; "
+                      + statement.replace("return ", "print "))
+            outer_lines = outer_lines[:-1] + [_print_expression(result_aggregate)]
+            code = "\n".join(["r = int(input())", "results = []", "for _ in range(r):",
+                              "    nums = [int(v) for v in input().split()][1:]"]
+                             + [f"    {x}" for x in row_lines] + outer_lines)
+            cases = [TestCase.stdio(f"{len(g)}\n" + "".join(f"{len(nums)} {' '.join(map(str, nums))}".strip() + "\n"
+                                                            for nums in g), _stdout(_run_grid(uses, g)))
+                     for g in grids]
+            steps = _grid_trace(uses, "program:", "program:", "for each of the next r lines: nums <- its integers "
+                                "after the first", code, "print")
+        return self._problem(uses, level, split, prompt=prompt, entry_point=name if self.form == "function" else None,
+                             tests=cases[PUBLIC_TESTS:], public_tests=cases[:PUBLIC_TESTS], steps=steps)
+
+
+def _grid_statement(uses, variant: int) -> str:
+    """"for each row, keep ..., and take their sum. Then add 3 to each row result and return ..." """
+    row, (result_transform, result_aggregate) = uses[:-2], uses[-2:]
+    keep, transform_clauses, row_aggregate = _list_clauses(row, variant)
+    row_ending = row_aggregate.phrase(variant // 5).replace("return ", "take ", 1)
+    row_sentence = _pipeline_sentence("for each row", [keep] + transform_clauses, row_ending, variant)
+    results = ("each row result", "every row result")[variant // 7 % 2]
+    return (f"{row_sentence} Then {result_transform.phrase(variant // 11, each=results)} and "
+            f"{result_aggregate.phrase(variant // 13)}.")
+
+
+def _grid_code(uses) -> tuple[list[str], list[str]]:
+    """The row loop's body (filling ``results``) and the lines after the loop (ending with a return)."""
+    row, (result_transform, result_aggregate) = uses[:-2], uses[-2:]
+    row_lines = _pipeline_lines(row, "nums", "code") + [f"results.append({_aggregate_text(row[-1], 'code')})"]
+    outer_lines = [f"values = [{result_transform.fill(result_transform.part.code)} for x in results]",
+                   f"return {_aggregate_text(result_aggregate, 'code')}"]
+    return row_lines, outer_lines
+
+
+def _grid_trace(uses, head: str, exact_head: str, loop: str, code: str, verb: str) -> list[Step]:
+    """Structure, one refine step per stage (rows, then results), code."""
+    row, (result_transform, result_aggregate) = uses[:-2], uses[-2:]
+    row_aggregate = row[-1]
+    row_outline = (" then ".join(_pipeline_lines(row, "the row", "outline")).replace("values <- ", "")
+                   + f", reduced to {_aggregate_text(row_aggregate, 'outline', 'them')}")
+    result_outline = [f"values <- {result_transform.fill(result_transform.part.outline).replace('value', 'result')}",
+                      f"{verb} {_aggregate_text(result_aggregate, 'outline')}"]
+    exact_outer = [f"values <- [{result_transform.fill(result_transform.part.exact)} for x in results]",
+                   f"{verb} {_aggregate_text(result_aggregate, 'exact')}"]
+    read = [] if verb == "return" else ["r <- int(first line)"]
+    exact_rows = read + ["results <- empty list", loop] + \
+        [f"    {x}" for x in _pipeline_lines(row, "nums", "exact")] + \
+        [f"    append {_aggregate_text(row_aggregate, 'exact')} to results"]
+    what = "function" if verb == "return" else "program"
+    return [
+        Step(Action.STRUCTURE, "Outline the two stages",
+             "Reduce every row to one number, then change those numbers and reduce them.",
+             "\n".join([head] + [f"    {x}" for x in read + [f"results <- for each row: {row_outline}"]
+                                 + result_outline])),
+        Step(Action.REFINE, "Make the row stage exact",
+             "A loop over the rows; each line of the row stage becomes one list comprehension.",
+             "\n".join([exact_head] + [f"    {x}" for x in exact_rows + result_outline])),
+        Step(Action.REFINE, "Make the result stage exact",
+             "The row results are changed and reduced like a flat list.",
+             "\n".join([exact_head] + [f"    {x}" for x in exact_rows + exact_outer])),
+        Step(Action.CODE, f"Write the {what}", "The pseudocode maps line by line to Python.", code=code),
+    ]
 
 
 def _run_grid(uses, rows):

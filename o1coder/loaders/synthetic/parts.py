@@ -17,6 +17,7 @@ that name the current values in a clause, and ``{src}`` for the list a filter re
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,11 +163,12 @@ ROW_AGGREGATES = tuple(p for p in AGGREGATES if p.name in ("sum", "count", "max"
 """What a row of a nested problem may be reduced to: one number, whatever the row holds."""
 
 RESULT_TRANSFORMS = tuple(p for p in TRANSFORMS if p.name in ("negate", "add", "subtract", "multiply"))
-RESULT_AGGREGATES = tuple(p for p in AGGREGATES if p.name != "count")
+RESULT_AGGREGATES = tuple(p for p in AGGREGATES if p.name not in ("count", "product"))
 """The second stage of a nested problem changes the row results one to one and reduces them. It has no filter and
 no many-to-one transform: the row results are often all even, all non-negative or all zero-or-odd (the sum of
 squared even numbers...), so a filter or an absolute value there would often drop everything or do nothing, and
-the answer would not depend on the input. Counting the results would only count the rows."""
+the answer would not depend on the input. Counting the results would only count the rows, and their product is
+mostly 0 (a row with nothing kept gives 0)."""
 
 
 def list_compatible(filters, transforms, aggregate) -> bool:
@@ -182,7 +184,7 @@ def list_compatible(filters, transforms, aggregate) -> bool:
         return False
     if len(set(names)) != len(names):
         return False
-    for first, second in zip(names, names[1:]):
+    for first, second in itertools.pairwise(names):
         if (first, second) in _CANCELLING:
             return False
     nonnegative = any(f.name in ("positive", "greater") for f in filters)
@@ -190,9 +192,7 @@ def list_compatible(filters, transforms, aggregate) -> bool:
         if name == "abs" and nonnegative:
             return False
         nonnegative = name in ("square", "abs") or (nonnegative and name in ("add", "multiply"))
-    if any(f.name == "nonzero" for f in filters) and not _keeps_zeros_useful(names, aggregate.name):
-        return False
-    return True
+    return not any(f.name == "nonzero" for f in filters) or _keeps_zeros_useful(names, aggregate.name)
 
 
 def _keeps_zeros_useful(names: list[str], aggregate: str) -> bool:
@@ -272,9 +272,8 @@ def rewrites_compatible(chain) -> bool:
         return False
     if {"reverse_words", "sort_words"} <= set(names):  # sorting makes the earlier word order irrelevant
         return False
-    if "shift" in names and "replace" in names and names.index("shift") < names.index("replace"):
-        return False  # the letters to replace may all have been shifted away
-    return True
+    # a replacement after a shift: the letters to replace may all have been shifted away
+    return not ("shift" in names and "replace" in names and names.index("shift") < names.index("replace"))
 
 
 WORDS: tuple[str, ...] = (
