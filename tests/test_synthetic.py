@@ -50,6 +50,20 @@ def test_same_seed_same_problems_and_a_longer_load_extends_a_shorter_one(level):
     assert other != [p["id"] for p in first]  # the seed picks which problems
 
 
+def test_problems_do_not_depend_on_the_process_hash_seed():
+    """Python salts ``hash`` per process: nothing about a problem may depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json; from o1coder.problems import load_problems; "
+              "print(json.dumps([p.to_dict() for p in load_problems('synthetic', split='eval', n=25, level=5, seed=3)]))")
+    outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": salt}).stdout for salt in ("1", "2")}
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop()) == [p.to_dict() for p in _load("eval", 25, 5, seed=3)]
+
+
 def test_a_problem_is_the_same_whichever_seed_draws_it():
     by_id = {}
     for seed in range(4):
@@ -302,6 +316,8 @@ def test_verify_runs_the_world_through_the_sandbox(capsys):
     assert main(["verify", "synthetic:eval,n=12,level=2", "--json", "--workers", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["checked"] == 12 and report["passed"] == 12
+    assert main(["verify", "synthetic", "--limit", "5", "--json", "--workers", "1"]) == 0  # the defaults: train
+    assert json.loads(capsys.readouterr().out)["passed"] == 5
 
 
 # ---------------------------------------------------------------------------------------------- in the search
