@@ -41,8 +41,11 @@ import functools
 import random
 from dataclasses import dataclass
 
-from o1coder.loaders.synthetic.families import Family, GridProblems, ListProblems, StringProblems, digest
+from o1coder.loaders.synthetic.family import Family, digest
+from o1coder.loaders.synthetic.grids import GridProblems
+from o1coder.loaders.synthetic.lists import ListProblems
 from o1coder.loaders.synthetic.parts import Part, Use
+from o1coder.loaders.synthetic.strings import StringProblems
 from o1coder.problems import Problem
 
 SPLITS = ("train", "eval")
