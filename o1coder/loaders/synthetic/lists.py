@@ -89,7 +89,8 @@ class ListProblems(Family):
         return f"filter x {counts} transform(s) x aggregate over a list of integers, as {how}"
 
     def compositions(self) -> list[tuple[Part, ...]]:
-        aggregates = P.AGGREGATES if self.form != "cases" else P.ROW_AGGREGATES + (P.AGGREGATES[4],)
+        # a program over several lists prints one number per list (an empty list printed would leave no token)
+        aggregates = [a for a in P.AGGREGATES if self.form != "cases" or not a.returns_list]
         out = []
         for count in self.transforms:
             for f, ts, a in itertools.product(P.FILTERS, itertools.permutations(P.TRANSFORMS, count), aggregates):
@@ -103,55 +104,81 @@ class ListProblems(Family):
         rng = input_rng(identity, "tests")
         keep, transform_clauses, aggregate = list_clauses(uses, variant)
         clauses = [keep] + transform_clauses
-        lines = pipeline_lines(uses, "nums", "code")
-        imports = ["import math", "", ""] if aggregate.part.name == "product" else []
+        weaker = without_each(uses, range(len(uses) - 1))
         if self.form == "function":
-            name = _list_name(uses)
-            opening = _LIST_OPENINGS[variant // 17 % len(_LIST_OPENINGS)]
-            prompt = pipeline_sentence(opening, clauses, aggregate.phrase(variant // 5), variant)
-            code = "\n".join(imports + [f"def {name}(nums):"] + [f"    {x}" for x in lines]
-                             + [f"    return {aggregate_text(aggregate, 'code')}"])
-            inputs = telling_inputs(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), run_list, uses,
-                                     without_each(uses, range(len(uses) - 1)), PUBLIC_TESTS)
-            cases = [TestCase.call(name, [nums], run_list(uses, nums)) for nums in inputs]
-            returns = "list of int" if aggregate.part.returns_list else "int"
-            steps = _function_trace(name, "nums: list of int", returns, pipeline_lines(uses, "nums", "outline"),
-                                    pipeline_lines(uses, "nums", "exact"), aggregate, code)
-            return self._problem(uses, level, split, prompt=prompt, entry_point=name, tests=cases[PUBLIC_TESTS:],
-                                 public_tests=cases[:PUBLIC_TESTS], steps=steps)
-        imports = imports[:2]  # a program's statements follow the import after one blank line
-        printed = print_expression(aggregate)
-        ending = aggregate.phrase(variant // 5).replace("return ", "print ", 1)
-        if self.form == "stdio":
-            if aggregate.part.returns_list:
-                ending += " (on one line, separated by spaces)"
-            prompt = ("The first line of the input holds n, the second line n integers separated by spaces "
-                      "(it is empty when n is 0). " + pipeline_sentence("Read the integers", clauses, ending,
-                                                                          variant))
-            head = ["n = int(input())", "nums = [int(t) for t in input().split()]"]
-            code = "\n".join(imports + head + lines + [printed])
-            inputs = telling_inputs(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), run_list, uses,
-                                     without_each(uses, range(len(uses) - 1)), PUBLIC_TESTS)
-            cases = [TestCase.stdio(f"{len(nums)}\n{' '.join(map(str, nums))}\n", stdout_of(run_list(uses, nums)))
-                     for nums in inputs]
-            read = ["n <- int(first line)", "nums <- the integers of the second line"]
+            prompt, code, cases, steps = self._function(uses, variant, rng, clauses, weaker)
+            public = PUBLIC_TESTS
         else:
-            prompt = ("The first line of the input holds t, the number of lists. Each of the next t lines holds "
-                      "one list: its length n, then its n integers. "
-                      + pipeline_sentence("For each list", clauses, ending + ", one line per list", variant))
-            body = ["nums = [int(v) for v in input().split()][1:]"] + lines + [printed]
-            code = "\n".join(imports + ["t = int(input())", "for _ in range(t):"] + [f"    {x}" for x in body])
-            groups = telling_inputs(
-                lambda: [_list_inputs(rng, uses, rng.randint(3, 5)) for _ in range(HIDDEN_TESTS // 2 + 1)],
-                lambda u, group: [run_list(u, nums) for nums in group], uses,
-                without_each(uses, range(len(uses) - 1)), 1)
-            cases = [TestCase.stdio(f"{len(g)}\n" + "".join(f"{len(nums)} {' '.join(map(str, nums))}".strip() + "\n"
-                                                            for nums in g),
-                                    "".join(stdout_of(run_list(uses, nums)) for nums in g)) for g in groups]
-            read = ["t <- int(first line)", "for each of the next t lines:", "    nums <- its integers after the first"]
-        steps = _program_trace(read, uses, aggregate, code, cases_form=self.form == "cases")
-        return self._problem(uses, level, split, prompt=prompt, entry_point=None, tests=cases[1:],
-                             public_tests=cases[:1], steps=steps)
+            ending = aggregate.phrase(variant // 5).replace("return ", "print ", 1)
+            make = self._program if self.form == "stdio" else self._cases
+            prompt, code, cases, read = make(uses, variant, rng, clauses, weaker, ending)
+            steps = _program_trace(read, uses, aggregate, code, cases_form=self.form == "cases")
+            public = 1 if self.form == "cases" else PUBLIC_TESTS
+        return self._problem(uses, level, split, prompt=prompt, entry_point=_list_name(uses)
+                             if self.form == "function" else None, tests=cases[public:], public_tests=cases[:public],
+                             steps=steps)
+
+    @staticmethod
+    def _function(uses, variant, rng, clauses, weaker):
+        """A function ``f(nums)``: statement, code, call tests, trace."""
+        aggregate = uses[-1]
+        name = _list_name(uses)
+        opening = _LIST_OPENINGS[variant // 17 % len(_LIST_OPENINGS)]
+        prompt = pipeline_sentence(opening, clauses, aggregate.phrase(variant // 5), variant)
+        code = "\n".join(_imports(aggregate, program=False) + [f"def {name}(nums):"]
+                         + [f"    {x}" for x in pipeline_lines(uses, "nums", "code")]
+                         + [f"    return {aggregate_text(aggregate, 'code')}"])
+        inputs = telling_inputs(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), run_list, uses, weaker,
+                                PUBLIC_TESTS)
+        cases = [TestCase.call(name, [nums], run_list(uses, nums)) for nums in inputs]
+        returns = "list of int" if aggregate.part.returns_list else "int"
+        steps = _function_trace(name, "nums: list of int", returns, pipeline_lines(uses, "nums", "outline"),
+                                pipeline_lines(uses, "nums", "exact"), aggregate, code)
+        return prompt, code, cases, steps
+
+    @staticmethod
+    def _program(uses, variant, rng, clauses, weaker, ending):
+        """A program reading ``n`` and ``n`` integers: statement, code, stdin/stdout tests, what it reads."""
+        aggregate = uses[-1]
+        if aggregate.part.returns_list:
+            ending += " (on one line, separated by spaces)"
+        prompt = ("The first line of the input holds n, the second line n integers separated by spaces "
+                  "(it is empty when n is 0). " + pipeline_sentence("Read the integers", clauses, ending, variant))
+        head = ["n = int(input())", "nums = [int(t) for t in input().split()]"]
+        code = "\n".join(_imports(aggregate, program=True) + head + pipeline_lines(uses, "nums", "code")
+                         + [print_expression(aggregate)])
+        inputs = telling_inputs(lambda: _list_inputs(rng, uses, HIDDEN_TESTS + PUBLIC_TESTS), run_list, uses, weaker,
+                                PUBLIC_TESTS)
+        cases = [TestCase.stdio(f"{len(nums)}\n{' '.join(map(str, nums))}\n", stdout_of(run_list(uses, nums)))
+                 for nums in inputs]
+        return prompt, code, cases, ["n <- int(first line)", "nums <- the integers of the second line"]
+
+    @staticmethod
+    def _cases(uses, variant, rng, clauses, weaker, ending):
+        """A program answering ``t`` lists, one line each: statement, code, stdin/stdout tests, what it reads."""
+        aggregate = uses[-1]
+        prompt = ("The first line of the input holds t, the number of lists. Each of the next t lines holds "
+                  "one list: its length n, then its n integers. "
+                  + pipeline_sentence("For each list", clauses, ending + ", one line per list", variant))
+        body = ["nums = [int(v) for v in input().split()][1:]"] + pipeline_lines(uses, "nums", "code") + \
+            [print_expression(aggregate)]
+        code = "\n".join(_imports(aggregate, program=True) + ["t = int(input())", "for _ in range(t):"]
+                         + [f"    {x}" for x in body])
+        groups = telling_inputs(
+            lambda: [_list_inputs(rng, uses, rng.randint(3, 5)) for _ in range(HIDDEN_TESTS // 2 + 1)],
+            lambda u, group: [run_list(u, nums) for nums in group], uses, weaker, 1)
+        cases = [TestCase.stdio(f"{len(g)}\n" + "".join(f"{len(nums)} {' '.join(map(str, nums))}".strip() + "\n"
+                                                        for nums in g),
+                                "".join(stdout_of(run_list(uses, nums)) for nums in g)) for g in groups]
+        return prompt, code, cases, ["t <- int(first line)", "for each of the next t lines:",
+                                     "    nums <- its integers after the first"]
+
+
+def _imports(aggregate: Use, *, program: bool) -> list[str]:
+    """``import math`` for a product, followed by two blank lines before a function, one before a program."""
+    if aggregate.part.name != "product":
+        return []
+    return ["import math", ""] if program else ["import math", "", ""]
 
 
 def print_expression(aggregate: Use) -> str:
