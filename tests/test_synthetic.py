@@ -369,3 +369,18 @@ def test_the_traces_are_warm_start_rows():
     for row, problem in zip(rows, problems):
         assert problem.prompt in row["prompt"]
         assert [r.step for r in parse_steps(row["completion"])] == trace_of(problem)
+
+
+def test_the_readme_example_is_what_the_world_makes():
+    from o1coder.loaders.synthetic.parts import AGGREGATES, FILTERS, TRANSFORMS, Use
+    from o1coder.paths import PROJECT_ROOT
+    from o1coder.reasoning.prompts import format_question
+
+    part = {p.key: p for p in FILTERS + TRANSFORMS + AGGREGATES}
+    uses = (Use(part["filter:greater"], 5), Use(part["transform:add"], 1), Use(part["aggregate:min"]))
+    problem = LEVELS[1][0].build(uses, 1, "train")
+    readme = PROJECT_ROOT.joinpath("README.md").read_text(encoding="utf-8")
+    assert problem.id == "synthetic/1/4d3260a8ccad" and problem.id in readme
+    assert " ".join(format_question(problem).split()) in " ".join(readme.split())
+    assert render_trace(trace_of(problem)).strip() in readme
+    assert problem in _load("train", capacity(1, "train"), 1)  # a problem the train split really holds
