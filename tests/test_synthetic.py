@@ -56,8 +56,8 @@ def test_problems_do_not_depend_on_the_process_hash_seed():
     import subprocess
     import sys
 
-    script = ("import json; from o1coder.problems import load_problems; "
-              "print(json.dumps([p.to_dict() for p in load_problems('synthetic', split='eval', n=25, level=5, seed=3)]))")
+    script = ("import json; from o1coder.problems import load_problems; print(json.dumps([p.to_dict() for p in "
+              "load_problems('synthetic', split='eval', n=25, level=5, seed=3)]))")
     outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": salt}).stdout for salt in ("1", "2")}
     assert len(outputs) == 1

@@ -56,6 +56,7 @@ class Family:
         return self.name + "|" + ",".join(u.token for u in uses)
 
     def _problem(self, uses, level, split, *, prompt, entry_point, tests, public_tests, steps) -> Problem:
+        """The problem record every family returns: id from the identity, reference = the trace's code."""
         identity = self.identity(uses)
         composition = tuple(u.part for u in uses)
         return Problem(
@@ -72,6 +73,7 @@ class Family:
 
 
 def input_rng(identity: str, purpose: str) -> random.Random:
+    """A generator for one purpose (test inputs...) of one problem, seeded by its identity alone."""
     return random.Random(digest(f"{purpose}|{identity}"))
 
 

@@ -58,6 +58,7 @@ class Use:
     k: Any = None
 
     def fill(self, template: str, **fields) -> str:
+        """``template`` with ``{k}`` (or ``{a}``/``{b}`` for a pair of letters) and ``fields`` filled in."""
         if isinstance(self.k, tuple):
             return template.format(a=self.k[0], b=self.k[1], k=self.k, **fields)
         return template.format(k=self.k, **fields)
@@ -79,9 +80,8 @@ class Use:
 
     @property
     def tag(self) -> str:
-        if isinstance(self.k, tuple):
-            return self.fill(self.part.tag or self.part.name)
-        return self.fill(self.part.tag or self.part.name).replace("-", "m")
+        """A short word for function names (``gt5``, ``sq``): constants are positive, so tags are identifiers."""
+        return self.fill(self.part.tag or self.part.name)
 
 
 # ------------------------------------------------------------------------------------------- lists of integers
