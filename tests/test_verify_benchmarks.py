@@ -40,6 +40,16 @@ def test_every_reference_passes(shared_data, sandbox, name, filename, passing, t
     assert {pid for pid, _ in report.failures} == known
 
 
+def test_humanevalplus_references_pass_with_no_dropped_input(shared_data, sandbox):
+    path = shared_data / "HumanEvalPlus-v0.1.10.jsonl.gz"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not in the shared data folder (see README: Benchmark data)")
+    problems = load_problems("humanevalplus", path, sandbox=sandbox)
+    assert sum(sum(p.metadata["dropped_inputs"].values()) for p in problems) == 0
+    report = verify_references(problems, sandbox, solutions=3)
+    assert report.passed == report.total == 164, report.to_dict()["failures"]
+
+
 def test_codecontests_tests_load_without_references(shared_data):
     problems = load_problems("codecontests", shared_data / "code_contests_sample_20.jsonl")
     assert len(problems) == 20 and all(p.reference is None and p.tests for p in problems)

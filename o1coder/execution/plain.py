@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import builtins
 import hashlib
+import itertools
 import marshal
 import math
 import struct
@@ -162,60 +163,54 @@ def digest(obj) -> Digest:
     return Digest(results[0].hex(), parts, type(obj).__name__)
 
 
-_SIMPLE = (int, float, str, bytes, bool, type(None), complex)
-_FAST_DEPTH = 400  # deeper list/tuple trees take the general, order-free path
+_SIMPLE = frozenset({int, float, str, bytes, bool, type(None), complex})
+_CHUNK = 4096
 
 
 def _fast_digest(obj) -> Digest | None:
-    """The usual large result, a tree of lists and tuples over scalars: copied to exact builtin types (subclasses
-    read through their base type) and hashed through marshal's C encoder (format 2: no back-references, so equal
-    values give equal bytes). None when the value holds a set, a dict or anything else, or is very deep: those
-    take the general path, for both sides of a comparison alike."""
-    counter = [0]
-    try:
-        exact = _exact_tree(obj, 0, counter)
-        if exact is None:
-            return None
-        data = marshal.dumps(exact, 2)
-    except (ValueError, RecursionError, OverflowError):
-        return None
-    return Digest(hashlib.sha256(b"marshal2:" + data).hexdigest(), counter[0], type(obj).__name__)
-
-
-def _exact_tree(obj, depth: int, counter: list):
-    counter[0] += 1
-    kind = type(obj)
-    if kind in _SIMPLE:
-        return obj
-    if isinstance(obj, bool):
-        return bool.__bool__(obj)
-    if isinstance(obj, int):
-        return int.__index__(obj)
-    if isinstance(obj, float):
-        return float.__float__(obj)
-    if isinstance(obj, str):
-        return str.__str__(obj)
-    if depth > _FAST_DEPTH:
-        return None
+    """The usual large result, a list or tuple of scalars or of flat lists and tuples of scalars (EvalPlus's
+    combinations): the hash of marshal's bytes (format 2: no back-references, so equal values give equal bytes)
+    of each item in turn, computed a chunk of items at a time (a list's marshal bytes are its items' bytes after a
+    5-byte header), so no copy of the whole is made. List and tuple subclasses are read through their base type.
+    None for anything else (sets and dicts need an order-free hash, deeper values the general path); the choice
+    depends only on the value's content, so both sides of a comparison take the same path."""
     if isinstance(obj, list):
-        items = list.__iter__(obj)
-        build = list
+        kind, items = b"list", list(list.__iter__(obj))
     elif isinstance(obj, tuple):
-        items = tuple.__iter__(obj)
-        build = tuple
+        kind, items = b"tuple", list(tuple.__iter__(obj))
     else:
         return None
-    out = []
-    for item in items:
-        if type(item) in _SIMPLE:
-            counter[0] += 1
-            out.append(item)
-            continue
-        copied = _exact_tree(item, depth + 1, counter)
-        if copied is None:
-            return None
-        out.append(copied)
-    return build(out)
+    h = hashlib.sha256(b"flat:" + kind + b":" + str(len(items)).encode() + b":")
+    parts = 1 + len(items)
+    try:
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start:start + _CHUNK]
+            inner = [x for x in chunk if type(x) is tuple or type(x) is list]
+            exact = set(map(type, chunk)) <= _SIMPLE | {tuple, list} and \
+                set(map(type, itertools.chain.from_iterable(inner))) <= _SIMPLE
+            if not exact:
+                chunk = [_flat_exact(x) for x in chunk]
+                if any(x is None for x in chunk):
+                    return None
+                inner = [x for x in chunk if type(x) is tuple or type(x) is list]
+            parts += sum(map(len, inner))
+            h.update(memoryview(marshal.dumps(chunk, 2))[5:])
+    except ValueError:  # marshal refused something
+        return None
+    return Digest(h.hexdigest(), parts, type(obj).__name__)
+
+
+def _flat_exact(item):
+    """A scalar, or a flat list/tuple of scalars read through its base type; None for anything else."""
+    if type(item) in _SIMPLE:
+        return item
+    if isinstance(item, list):
+        item = list(list.__iter__(item))
+    elif isinstance(item, tuple):
+        item = tuple(tuple.__iter__(item))
+    else:
+        return None
+    return item if set(map(type, item)) <= _SIMPLE else None
 
 
 def _leaf_bytes(obj) -> bytes | None:
