@@ -26,7 +26,8 @@ CASES = [
 @pytest.fixture(scope="module")
 def sandbox():
     # as `o1coder verify` does: a generous CPU limit, since MBPP 123's reference needs 3-4 s on a busy machine
-    with Sandbox(limits=Limits(cpu_seconds=10, wall_seconds=30), workers=2) as sb:
+    # ...and EvalPlus's 4 GB of memory: MBPP+ 255's largest result (1.6 million 77-tuples) needs more than 1 GB
+    with Sandbox(limits=Limits(cpu_seconds=10, wall_seconds=30, memory_mb=4096), workers=2) as sb:
         yield sb
 
 

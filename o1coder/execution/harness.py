@@ -11,7 +11,7 @@ test's assertion held); the verdict is computed outside the sandbox. Stdlib-only
 
 A candidate shares its test process with the tests, so it could try to change what the tests' names mean: rebind
 ``len`` at module level, patch ``builtins.sorted`` or ``math.isclose``. Tests therefore run in globals of their own
-(see :func:`_test_globals`), where builtins and modules are the ones the init saw before any candidate existed; the
+(see :class:`_Meanings`), where builtins and modules are the ones the init saw before any candidate existed; the
 harness's own code looks its builtins up in a private copy too, and each report carries a per-process token the
 candidate's code is never handed, so a line it writes on the report pipe is not taken for a report.
 """
@@ -393,6 +393,7 @@ def _test_process(batch, plans, compiled, fds, result_fd, rlimits, uid, token: b
                  "__builtins__": builtins}
     setup_names: dict = {}
     loaded = _load(namespace, compiled, program_kind, setup_names)
+    _restore(_HARNESS_MODULES)  # and again after each test: what the candidate changed there is undone first
     meanings = None
     for i in batch:
         if loaded is not None:
@@ -436,7 +437,6 @@ def _run_test(test_plan: dict, test_code, namespace: dict, meanings: _Meanings |
     if isinstance(test_code, str):  # the test itself did not compile
         return {"state": "runtime_error", "message": test_code}
     kind = test_plan["kind"]
-    _restore(_HARNESS_MODULES)
     try:
         if kind == "call":
             fn = namespace.get(test_plan["fn"])

@@ -86,10 +86,9 @@ def program_budget(tests: list[TestCase], cpu_seconds: float, program_cpu_second
     """CPU seconds all the tests of one program may use together (see ``Limits.program_cpu_seconds``)."""
     if program_cpu_seconds is not None:
         return float(program_cpu_seconds)
-    budget = 2 * cpu_seconds
-    if tests and all(t.reference_seconds is not None for t in tests):
-        budget = max(cpu_seconds, REFERENCE_FACTOR * sum(t.reference_seconds for t in tests))
-    return budget
+    timed = [t.reference_seconds for t in tests if t.reference_seconds is not None]
+    floor = cpu_seconds if tests and len(timed) == len(tests) else 2 * cpu_seconds
+    return max(floor, REFERENCE_FACTOR * sum(timed))
 
 
 @functools.lru_cache(maxsize=65536)

@@ -23,8 +23,8 @@ class Limits:
     scratch_mb: int = 64  # size of the private /tmp (the scratch directory)
     # CPU seconds all tests of one program may use together; past it the test in progress stops and the rest are
     # reported as timeouts without running, so a program that loops on every input costs this, not every input's
-    # limit. None: twice cpu_seconds, or (when every test carries the reference's time) 4x the reference's total,
-    # at least cpu_seconds.
+    # limit. None: 4x the reference's total time over the tests that carry it, at least twice cpu_seconds (at
+    # least cpu_seconds when every test carries it).
     program_cpu_seconds: float | None = None
 
     def __post_init__(self):
