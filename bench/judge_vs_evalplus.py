@@ -137,21 +137,22 @@ def main() -> None:
     kinds = {kind.split(":")[0] for _, kind, _ in programs}
     print(f"programs: {len(programs)} over {len(problems)} MBPP+ tasks "
           f"({', '.join(f'{k} {sum(kind.startswith(k) for _, kind, _ in programs)}' for k in sorted(kinds))}); "
-          f"inputs dropped by the loader: {dropped}; workers: {args.workers}")
-
-    mine, results, ours_s = ours(problems, programs, args.workers)
-    print(f"o1coder sandbox: {ours_s:.1f} s")
+          f"inputs dropped by the loader: {dropped}; workers: {args.workers}", flush=True)
 
     started = time.perf_counter()
     for task_id, task in evalplus_tasks(path, args.tasks).items():
         _EVALPLUS[task_id] = (task, evalplus_ground_truth(task))
-    print(f"evalplus ground truth (not timed below): {time.perf_counter() - started:.1f} s")
+    print(f"evalplus ground truth (not timed below): {time.perf_counter() - started:.1f} s", flush=True)
+
+    mine, results, ours_s = ours(problems, programs, args.workers)
+    print(f"o1coder sandbox: {ours_s:.1f} s", flush=True)
+
     multiprocessing.set_start_method("fork", force=True)
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         theirs = list(pool.map(evalplus_verdict, [(task_id, code) for task_id, _, code in programs]))
     evalplus_s = time.perf_counter() - started
-    print(f"evalplus: {evalplus_s:.1f} s")
+    print(f"evalplus: {evalplus_s:.1f} s", flush=True)
 
     disagreements = [i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b]
     agreement = 1 - len(disagreements) / len(programs)
