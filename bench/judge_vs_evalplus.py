@@ -70,10 +70,11 @@ def evalplus_ground_truth(task: dict) -> dict:
     return truth
 
 
-def evalplus_verdict(item: tuple[str, str]) -> tuple[bool, bool]:
-    """evalplus's check_correctness (base, then plus), with evalplus.evaluate's default fast_check."""
+def evalplus_verdict(item: tuple[str, str]) -> tuple[bool, bool, float]:
+    """evalplus's check_correctness (base, then plus), with evalplus.evaluate's default fast_check; and its time."""
     from evalplus.eval import PASS, untrusted_check
 
+    started = time.perf_counter()
     task_id, code = item
     task, truth = _EVALPLUS[task_id]
     verdicts = []
@@ -81,7 +82,7 @@ def evalplus_verdict(item: tuple[str, str]) -> tuple[bool, bool]:
         status, _ = untrusted_check("mbpp", code, task[f"{check}_input"], task["entry_point"], expected=truth[check],
                                     atol=task["atol"], ref_time=truth[f"{check}_time"], fast_check=True)
         verdicts.append(status == PASS)
-    return verdicts[0], verdicts[1]
+    return verdicts[0], verdicts[1], time.perf_counter() - started
 
 
 def programs_of(problems, n_mutants: int, n_loopers: int) -> list[tuple[str, str, str]]:
@@ -150,8 +151,9 @@ def main() -> None:
     multiprocessing.set_start_method("fork", force=True)
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        theirs = list(pool.map(evalplus_verdict, [(task_id, code) for task_id, _, code in programs]))
+        timed = list(pool.map(evalplus_verdict, [(task_id, code) for task_id, _, code in programs]))
     evalplus_s = time.perf_counter() - started
+    theirs = [(base, plus) for base, plus, _ in timed]
     print(f"evalplus: {evalplus_s:.1f} s", flush=True)
 
     disagreements = [i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b]
@@ -164,6 +166,15 @@ def main() -> None:
         print(f"  {task_id} {kind}: o1coder (base, plus) = {mine[i]}, evalplus = {theirs[i]}; o1coder: {detail[:160]}")
     print(f"speed: o1coder {ours_s:.1f} s, evalplus {evalplus_s:.1f} s: {evalplus_s / ours_s:.2f}x (target >= 2x); "
           f"{os.cpu_count()} CPUs")
+    # where the time goes: the tasks that cost each judge most (seconds of its workers, summed over programs)
+    ours_by_task, theirs_by_task = {}, {}
+    for i, (task_id, _, _) in enumerate(programs):
+        ours_by_task[task_id] = ours_by_task.get(task_id, 0.0) + results[2 * i].duration + results[2 * i + 1].duration
+        theirs_by_task[task_id] = theirs_by_task.get(task_id, 0.0) + timed[i][2]
+    for name, costs in (("o1coder", ours_by_task), ("evalplus", theirs_by_task)):
+        top = sorted(costs.items(), key=lambda kv: -kv[1])[:5]
+        print(f"costliest tasks, {name} (worker-seconds, of {sum(costs.values()):.0f}): "
+              + ", ".join(f"{task_id} {seconds:.0f}" for task_id, seconds in top))
     print(f"passed (base and plus): o1coder {sum(a and b for a, b in mine)}, "
           f"evalplus {sum(a and b for a, b in theirs)}")
 
