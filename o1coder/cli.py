@@ -20,7 +20,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from o1coder.problems import load_problems
     from o1coder.verify import verify_references
 
-    limits = Limits(cpu_seconds=args.cpu_seconds, wall_seconds=max(args.wall_seconds, args.cpu_seconds))
+    limits = Limits(cpu_seconds=args.cpu_seconds, wall_seconds=max(args.wall_seconds, args.cpu_seconds),
+                    memory_mb=args.memory_mb)
     with Sandbox(limits=limits, workers=args.workers) as sandbox:
         options = {"sandbox": sandbox} if args.name in ("mbppplus", "humanevalplus") else {}
         if args.name.startswith("synthetic:"):  # the generated world: a problem spec with its settings
@@ -175,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--cpu-seconds", type=float, default=10.0,
                    help="CPU limit per test (default 10: some references, e.g. MBPP 123, need 3-4 s)")
     v.add_argument("--wall-seconds", type=float, default=30.0, help="wall-clock safety net per test (default 30)")
+    v.add_argument("--memory-mb", type=int, default=4096,
+                   help="memory per test process (default 4096, EvalPlus's own cap: MBPP+ 255's largest result "
+                        "needs more than 1 GB)")
     v.add_argument("--show", type=int, default=20, help="failures to list (default 20)")
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.set_defaults(func=_cmd_verify)

@@ -33,6 +33,9 @@ class TestCase:
     args: tuple = ()  # call: positional arguments (plain data)
     expected: Any = None  # call: expected return value (plain data)
     atol: float = 0.0  # call: absolute tolerance for floats (evalplus)
+    rtol: float = 0.0  # call: with atol, evalplus's comparison (same type, numpy.allclose with this rtol)
+    also: tuple = ()  # call: other values that also pass, compared exactly (evalplus's special oracles)
+    reference_seconds: float | None = None  # call: the reference's CPU time on this input; scales the time limit
     stdin: str | None = None  # stdio
     stdout: str | None = None  # stdio: expected output
 
@@ -43,12 +46,19 @@ class TestCase:
         return cls(kind="assertion", code=code)
 
     @classmethod
-    def call(cls, fn: str, args, expected, atol: float = 0.0) -> TestCase:
+    def call(cls, fn: str, args, expected, atol: float = 0.0, *, rtol: float = 0.0, also=(),
+             reference_seconds: float | None = None) -> TestCase:
         if not isinstance(fn, str) or not fn.isidentifier():
             raise ValueError(f"TestCase.call needs a function name, got {fn!r}")
         if not isinstance(args, (list, tuple)):
             raise ValueError(f"TestCase.call needs a list of positional arguments, got {type(args).__name__}")
-        return cls(kind="call", fn=fn, args=tuple(args), expected=expected, atol=float(atol or 0.0))
+        if reference_seconds is not None and not (isinstance(reference_seconds, (int, float))
+                                                  and reference_seconds >= 0):
+            raise ValueError(f"TestCase.call's reference_seconds must be a non-negative number, "
+                             f"got {reference_seconds!r}")
+        return cls(kind="call", fn=fn, args=tuple(args), expected=expected, atol=float(atol or 0.0),
+                   rtol=float(rtol or 0.0), also=tuple(also),
+                   reference_seconds=None if reference_seconds is None else float(reference_seconds))
 
     @classmethod
     def stdio(cls, stdin: str, stdout: str) -> TestCase:
@@ -65,6 +75,12 @@ class TestCase:
                  "expected": plain.encode(self.expected)}
             if self.atol:
                 d["atol"] = self.atol
+            if self.rtol:
+                d["rtol"] = self.rtol
+            if self.also:
+                d["also"] = [plain.encode(v) for v in self.also]
+            if self.reference_seconds is not None:
+                d["reference_seconds"] = self.reference_seconds
             return d
         return {"kind": "stdio", "stdin": self.stdin, "stdout": self.stdout}
 
@@ -76,7 +92,9 @@ class TestCase:
             if kind == "assertion":
                 return cls.assertion(d["code"])
             if kind == "call":
-                return cls.call(d["fn"], plain.decode(d["args"]), plain.decode(d.get("expected")), d.get("atol", 0.0))
+                return cls.call(d["fn"], plain.decode(d["args"]), plain.decode(d.get("expected")), d.get("atol", 0.0),
+                                rtol=d.get("rtol", 0.0), also=[plain.decode(v) for v in d.get("also", [])],
+                                reference_seconds=d.get("reference_seconds"))
             if kind == "stdio":
                 return cls.stdio(d["stdin"], d["stdout"])
         except KeyError as e:

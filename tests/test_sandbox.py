@@ -76,7 +76,8 @@ def test_assertion_forms(sb):
 
 def test_assertions_are_split_so_expected_values_stay_outside():
     plan = plan_test(TestCase.assertion("assert f(2) == [1, (2, 3)]"))
-    assert plan.wire == {"kind": "exprs", "exprs": ["f(2)"]}  # the literal never travels
+    # the literal never travels; the names let the test process give the test's names their meaning
+    assert plan.wire == {"kind": "exprs", "exprs": ["f(2)"], "names": ["f"], "attrs": [], "calls": ["f"]}
     assert plan_test(TestCase.call("f", [1, 2], 99)).wire == {"kind": "call", "fn": "f", "args": [1, 2]}
     assert plan_test(TestCase.stdio("1\n", "2\n")).wire == {"kind": "stdio", "stdin": "1\n"}
     assert plan_test(TestCase.assertion("x = 1\nassert f(x)")).wire["kind"] == "script"

@@ -26,7 +26,8 @@ CASES = [
 @pytest.fixture(scope="module")
 def sandbox():
     # as `o1coder verify` does: a generous CPU limit, since MBPP 123's reference needs 3-4 s on a busy machine
-    with Sandbox(limits=Limits(cpu_seconds=10, wall_seconds=30), workers=2) as sb:
+    # ...and EvalPlus's 4 GB of memory: MBPP+ 255's largest result (1.6 million 77-tuples) needs more than 1 GB
+    with Sandbox(limits=Limits(cpu_seconds=10, wall_seconds=30, memory_mb=4096), workers=2) as sb:
         yield sb
 
 
@@ -38,6 +39,16 @@ def test_every_reference_passes(shared_data, sandbox, name, filename, passing, t
     assert report.total == total
     assert report.passed == passing, report.to_dict()["failures"]
     assert {pid for pid, _ in report.failures} == known
+
+
+def test_humanevalplus_references_pass_with_no_dropped_input(shared_data, sandbox):
+    path = shared_data / "HumanEvalPlus-v0.1.10.jsonl.gz"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not in the shared data folder (see README: Benchmark data)")
+    problems = load_problems("humanevalplus", path, sandbox=sandbox)
+    assert sum(sum(p.metadata["dropped_inputs"].values()) for p in problems) == 0
+    report = verify_references(problems, sandbox, solutions=3)
+    assert report.passed == report.total == 164, report.to_dict()["failures"]
 
 
 def test_codecontests_tests_load_without_references(shared_data):

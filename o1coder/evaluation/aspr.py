@@ -84,7 +84,8 @@ def correct_terminals(problem: Problem, tree: Tree, sandbox, hidden: Sequence[Te
     nodes = tree.terminals()
     programs = [extract_program(n.text, problem.entry_point).code for n in nodes]
     jobs = [(code, list(hidden), problem.setup) for code in programs if code is not None]
-    results = iter(sandbox.run_many(jobs, cache=True) if jobs else ())
+    # only the verdict counts here: a program stops at its first failed test
+    results = iter(sandbox.run_many(jobs, cache=True, stop_on_failure=True) if jobs else ())
     correct = [node for node, code in zip(nodes, programs) if code is not None and next(results).all_passed]
     return correct, len(jobs)
 
@@ -119,7 +120,7 @@ def problem_aspr(problem: Problem, tree: Tree, mode: str, sampler: Sampler, sand
                          f"best-of-N tree); node {best.id} has {len(steps)} steps before it")
     samples = sampler.from_state(problem, mode, steps, k)
     jobs = [(s.program, hidden, problem.setup) for s in samples if s.program is not None]
-    results = sandbox.run_many(jobs, cache=True) if jobs else []
+    results = sandbox.run_many(jobs, cache=True, stop_on_failure=True) if jobs else []
     record.included = True
     record.correct_node, record.state_node, record.state_steps = best.id, state.id, len(steps)
     record.passed = sum(r.all_passed for r in results)

@@ -8,6 +8,12 @@ remaining tests then continue in a fresh test process. Programs that read stdin 
 
 What a test process reports is only ever an *observation* (the value returned, what was printed, whether a script
 test's assertion held); the verdict is computed outside the sandbox. Stdlib-only.
+
+A candidate shares its test process with the tests, so it could try to change what the tests' names mean: rebind
+``len`` at module level, patch ``builtins.sorted`` or ``math.isclose``. Tests therefore run in globals of their own
+(see :class:`_Meanings`), where builtins and modules are the ones the init saw before any candidate existed; the
+harness's own code looks its builtins up in a private copy too, and each report carries a per-process token the
+candidate's code is never handed, so a line it writes on the report pipe is not taken for a report.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import select
 import signal
 import sys
 import time
+import types
 
 import plain  # noqa: I001 - the worker puts this folder on sys.path; these are the sibling modules
 from isolation import Isolation, apply_rlimits, drop_privileges, kill_all_but_me, rlimits_for
@@ -45,6 +52,26 @@ CLEAN_ENV = {
 # The worker is started with exactly CLEAN_ENV and its init never runs candidate code, so this holds for its life.
 _ENV_IS_CLEAN = dict(os.environ) == CLEAN_ENV
 _OOM_SCORE_ADJ = b"1000"
+MAX_VALUE_JSON = 2 * 1024 * 1024  # a returned value larger than this (as JSON) is sent as its digest
+
+# Taken when the worker imports this module, before any candidate code exists; every test process is forked from
+# there. The harness's functions below look builtins up in PRISTINE_BUILTINS (a function's builtins are fixed when
+# it is defined), so patching the `builtins` module does not reach them.
+PRISTINE_BUILTINS = dict(builtins.__dict__)
+__builtins__ = PRISTINE_BUILTINS  # noqa: A001
+_MODULES: dict[str, tuple[types.ModuleType, dict]] = {}  # name -> (module, its namespace before any candidate)
+_BY_ID: dict[int, dict] = {}  # id(module) -> that saved namespace
+_HARNESS_MODULES = ("harness", "plain")
+_gettrace, _getprofile, _settrace, _setprofile = sys.gettrace, sys.getprofile, sys.settrace, sys.setprofile
+
+
+def snapshot_modules() -> None:
+    """Called by the worker once its modules are imported: what each module holds before any candidate runs."""
+    for name, module in list(sys.modules.items()):
+        if isinstance(module, types.ModuleType):
+            saved = dict(module.__dict__)
+            _MODULES[name] = (module, saved)
+            _BY_ID[id(module)] = saved
 
 
 def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
@@ -59,8 +86,11 @@ def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
     if isinstance(compiled, str):
         return {"compiled": False, "message": compiled, "records": []}
     plans = job["plans"] or [{"kind": "load"}]
+    cpu_limits = job.get("cpu_limits") or [float(limits["cpu_seconds"])] * len(plans)
+    budget = float(job.get("budget") or float(limits["cpu_seconds"]) * 2)
+    stop_on_failure = bool(job.get("stop_on_failure"))
     records: list[dict] = []
-    index = 0
+    index, spent, stopped = 0, 0.0, ""
     while index < len(plans):
         # stdio programs (and the bare "does it run" check) get a process per test; other tests share one
         if plans[index]["kind"] in ("stdio", "load"):
@@ -70,13 +100,34 @@ def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
             while end < len(plans) and plans[end]["kind"] not in ("stdio", "load"):
                 end += 1
             batch = list(range(index, end))
+        watch = _Watch(limits, cpu_limits, budget - spent, stop_on_failure)
         try:
-            done = _run_batch(batch, plans, compiled, limits, iso, uid)
+            done = _run_batch(batch, plans, compiled, limits, iso, uid, watch)
         finally:
             _clean_up(iso)
         records.extend(done)
         index = batch[0] + len(done)
-    return {"compiled": True, "message": "", "records": records}
+        spent += sum(r["cpu"] for r in done)
+        if watch.over_budget or spent > budget:
+            stopped = "budget"
+        elif stop_on_failure and any(r["state"] != "ok" for r in done):
+            stopped = "failure"
+        if stopped:
+            break
+    return {"compiled": True, "message": "", "records": records, "stopped": stopped, "budget": budget}
+
+
+class _Watch:
+    """What the init enforces on one test process: each test's CPU limit, the program's remaining CPU budget, and
+    (for hidden-test scoring) the first failed test as the end."""
+
+    def __init__(self, limits: dict, cpu_limits: list, budget_left: float, stop_on_failure: bool):
+        self.wall_limit = float(limits["wall_seconds"])
+        self.memory_mb = int(limits["memory_mb"])
+        self.cpu_limits = cpu_limits
+        self.budget_left = budget_left
+        self.stop_on_failure = stop_on_failure
+        self.over_budget = False
 
 
 def _clean_up(iso: Isolation) -> None:
@@ -116,7 +167,7 @@ def _compile_cached(source: str, filename: str, mode: str):
 
 # -- the init's side: one test process, watched ------------------------------------------------------------------
 
-def _run_batch(batch: list[int], plans, compiled, limits, iso, uid) -> list[dict]:
+def _run_batch(batch: list[int], plans, compiled, limits, iso, uid, watch: _Watch) -> list[dict]:
     """Run tests ``batch`` in one test process. Returns records for a prefix of the batch (at least one test):
     all of it, or up to and including the test that overran, crashed or exited."""
     first = batch[0]
@@ -130,18 +181,19 @@ def _run_batch(batch: list[int], plans, compiled, limits, iso, uid) -> list[dict
            os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
            os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)]
     read_end, write_end = os.pipe()
-    rlimits = rlimits_for(limits, n_tests=len(batch))
+    rlimits = rlimits_for(limits, n_tests=len(batch), cpu_total=watch.budget_left)
+    token = os.urandom(12).hex().encode()  # proves a report line came from the harness, not the candidate
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read_end)
-            _test_process(batch, plans, compiled, fds, write_end, rlimits, uid)
+            _test_process(batch, plans, compiled, fds, write_end, rlimits, uid, token)
         finally:
             os._exit(99)
     for fd in (*fds, write_end):
         os.close(fd)
     try:
-        records = _watch(pid, read_end, batch, limits, iso.pidns)
+        records = _watch(pid, read_end, batch, watch, iso.pidns, token)
     finally:
         os.close(read_end)
     if not iso.pidns:
@@ -158,9 +210,11 @@ def _run_batch(batch: list[int], plans, compiled, limits, iso, uid) -> list[dict
     return records
 
 
-def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) -> list[dict]:
-    """Collect per-test records; stop the process at a test's CPU or wall limit; describe how it ended."""
-    cpu_limit, wall_limit = float(limits["cpu_seconds"]), float(limits["wall_seconds"])
+def _watch(pid: int, fd: int, batch: list[int], watch: _Watch, whole_ns: bool, token: bytes) -> list[dict]:
+    """Collect per-test records; stop the process at a test's CPU or wall limit, at the program's budget, or (when
+    asked) at the first failed test; describe how it ended."""
+    wall_limit = watch.wall_limit
+    cpu_limit = watch.cpu_limits[batch[0]]
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLHUP)
     pidfd = os.pidfd_open(pid)
@@ -178,8 +232,11 @@ def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) ->
             if quiet:  # limits are only checked when a test has been running a while (cheap common case)
                 cpu, state = _cpu_and_state_of(pid, whole_ns)
                 waited = time.monotonic() - test_wall_start
-                if cpu - test_cpu_start > cpu_limit:
-                    stopped = f"CPU time limit exceeded ({cpu_limit}s)"
+                if cpu > watch.budget_left:
+                    stopped = f"CPU time limit exceeded (the program's budget, {watch.budget_left:.2f}s left)"
+                    watch.over_budget = True
+                elif cpu - test_cpu_start > cpu_limit:
+                    stopped = f"CPU time limit exceeded ({cpu_limit:g}s)"
                 elif waited > wall_limit and (state != "R" or waited > WALL_GRACE * wall_limit):
                     # past the wall limit a runnable process is only starved by a busy machine: it may go on
                     # (up to WALL_GRACE times the limit), since its CPU time will decide; a sleeping one is stopped
@@ -206,10 +263,17 @@ def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) ->
                 if len(records) >= len(batch):
                     break
                 now_cpu = _cpu_and_state_of(pid)[0]
-                record = _parse_report(line)
+                record = _parse_report(line, token)
                 record["cpu"] = max(0.0, now_cpu - test_cpu_start)
                 records.append(record)
                 test_cpu_start, test_wall_start = now_cpu, time.monotonic()
+                if len(records) < len(batch):
+                    cpu_limit = watch.cpu_limits[batch[len(records)]]
+                if now_cpu > watch.budget_left:
+                    watch.over_budget = True
+                if watch.over_budget or (watch.stop_on_failure and record["state"] != "ok"):
+                    stopped = stopped or "stopped"
+                    break
     finally:
         # every record is in, or the test process is stopped: either way it is done. (A candidate that replaced
         # os._exit would otherwise keep its process alive after the last record, and this wait would never end.)
@@ -219,15 +283,16 @@ def _watch(pid: int, fd: int, batch: list[int], limits: dict, whole_ns: bool) ->
             pass
         _, status, usage = os.wait4(pid, 0)
         os.close(pidfd)
-    if len(records) < len(batch):  # the test in progress did not report: say how it ended
+    if len(records) < len(batch) and stopped != "stopped":  # the test in progress did not report: how it ended
         spent = max(cpu, usage.ru_utime + usage.ru_stime) - test_cpu_start
-        record = _how_it_ended(status, usage, stopped, limits, spent)
+        record = _how_it_ended(status, usage, stopped, cpu_limit, watch.memory_mb, spent)
         record["cpu"] = max(0.0, spent)
         records.append(record)
     for record, i in zip(records, batch):
         record["index"] = i
-        if record["state"] == "ok" and record["cpu"] > cpu_limit:  # finished, but too slow: a timeout
-            record.update(state="timeout", message=f"CPU time limit exceeded ({record['cpu']:.2f}s > {cpu_limit}s)")
+        limit = watch.cpu_limits[i]
+        if record["state"] == "ok" and record["cpu"] > limit:  # finished, but too slow: a timeout
+            record.update(state="timeout", message=f"CPU time limit exceeded ({record['cpu']:.2f}s > {limit:g}s)")
     return records
 
 
@@ -258,9 +323,11 @@ def _stat(pid: int) -> tuple[float, str]:
         return 0.0, "?"
 
 
-def _parse_report(line: bytes) -> dict:
+def _parse_report(line: bytes, token: bytes) -> dict:
+    if not line.startswith(token):
+        return {"state": "runtime_error", "message": "something other than the harness wrote on the report pipe"}
     try:
-        report = json.loads(line.decode("utf-8", errors="replace"))
+        report = json.loads(line[len(token):].decode("utf-8", errors="replace"))
         if not isinstance(report, dict):
             raise ValueError("not a report")
     except (ValueError, RecursionError):
@@ -274,19 +341,19 @@ def _parse_report(line: bytes) -> dict:
     return out
 
 
-def _how_it_ended(status: int, usage, stopped: str | None, limits: dict, spent: float) -> dict:
+def _how_it_ended(status: int, usage, stopped: str | None, cpu_limit: float, memory_mb: int, spent: float) -> dict:
     if stopped:
         return {"state": "timeout" if "limit exceeded" in stopped else "runtime_error", "message": stopped}
-    if spent > float(limits["cpu_seconds"]):
-        return {"state": "timeout", "message": f"CPU time limit exceeded ({limits['cpu_seconds']}s)"}
+    if spent > cpu_limit:
+        return {"state": "timeout", "message": f"CPU time limit exceeded ({cpu_limit:g}s)"}
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU:
             return {"state": "timeout", "message": "CPU time limit exceeded"}
         if sig == signal.SIGXFSZ:
             return {"state": "runtime_error", "message": "output limit exceeded (file size limit)"}
-        if usage.ru_maxrss / 1024 > 0.8 * limits["memory_mb"]:
-            return {"state": "memory", "message": f"memory limit exceeded ({limits['memory_mb']} MB)"}
+        if usage.ru_maxrss / 1024 > 0.8 * memory_mb:
+            return {"state": "memory", "message": f"memory limit exceeded ({memory_mb} MB)"}
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         return {"state": "crashed", "message": f"killed by {name}"}
     code = os.WEXITSTATUS(status)
@@ -295,7 +362,7 @@ def _how_it_ended(status: int, usage, stopped: str | None, limits: dict, spent: 
 
 # -- the candidate's side ------------------------------------------------------------------------------------------
 
-def _test_process(batch, plans, compiled, fds, result_fd, rlimits, uid) -> None:
+def _test_process(batch, plans, compiled, fds, result_fd, rlimits, uid, token: bytes) -> None:
     """Limits, privilege drop, clean environment; then setup + candidate once, then the tests, one record each.
 
     Everything here runs after a fork: each page of the init's memory it writes (a reference count is a write) is
@@ -324,18 +391,29 @@ def _test_process(batch, plans, compiled, fds, result_fd, rlimits, uid) -> None:
     program_kind = plans[batch[0]]["kind"]
     namespace = {"__name__": "__main__" if program_kind in ("stdio", "load") else "solution",
                  "__builtins__": builtins}
-    loaded = _load(namespace, compiled, program_kind)
+    setup_names: dict = {}
+    loaded = _load(namespace, compiled, program_kind, setup_names)
+    _restore(_HARNESS_MODULES)  # and again after each test: what the candidate changed there is undone first
+    meanings = None
     for i in batch:
-        report = loaded if loaded is not None else _run_test(plans[i], compiled["tests"][i], namespace)
-        _send(report_fd, report)
-    os._exit(0)
+        if loaded is not None:
+            report = loaded
+        else:
+            if meanings is None and plans[i]["kind"] in ("exprs", "script"):
+                meanings = _Meanings(namespace, setup_names, plans)
+            report = _run_test(plans[i], compiled["tests"][i], namespace, meanings)
+        _send(report_fd, token, report)
+    _os_exit(0)
 
 
-def _load(namespace: dict, compiled: dict, program_kind: str) -> dict | None:
-    """Execute setup + candidate. None when it loaded; else the report every test gets."""
+def _load(namespace: dict, compiled: dict, program_kind: str, setup_names: dict) -> dict | None:
+    """Execute setup + candidate. None when it loaded; else the report every test gets. ``setup_names`` receives
+    what the setup defined, before the candidate could rebind it."""
     whole_program = program_kind in ("stdio", "load")
     try:
         exec(compiled["setup"], namespace)
+        setup_names.update(namespace)
+        _new_modules_seen()
         exec(compiled["code"], namespace)
     except SystemExit as e:
         if whole_program:
@@ -355,7 +433,7 @@ def _flushed(report: dict) -> dict:
     return report
 
 
-def _run_test(test_plan: dict, test_code, namespace: dict) -> dict:
+def _run_test(test_plan: dict, test_code, namespace: dict, meanings: _Meanings | None) -> dict:
     if isinstance(test_code, str):  # the test itself did not compile
         return {"state": "runtime_error", "message": test_code}
     kind = test_plan["kind"]
@@ -366,22 +444,138 @@ def _run_test(test_plan: dict, test_code, namespace: dict) -> dict:
                 return {"state": "runtime_error", "message": f"name {test_plan['fn']!r} is not defined"}
             values = [fn(*plain.decode(test_plan["args"]))]
         elif kind == "exprs":
-            values = [eval(expr, namespace) for expr in test_code]
+            test_globals = meanings.globals_for(test_plan)
+            values = [eval(expr, test_globals) for expr in test_code]
         else:  # script
-            exec(test_code, namespace)
-            return {"state": "ok"}
+            exec(test_code, meanings.globals_for(test_plan))
+            values = None
     except SystemExit:
-        return {"state": "exited", "message": "the program exited during the test"}
+        return _untraced({"state": "exited", "message": "the program exited during the test"})
     except AssertionError as e:
-        return {"state": "assert", "message": _one_line(e, traceback=True) or "assertion failed"}
+        return _untraced({"state": "assert", "message": _one_line(e, traceback=True) or "assertion failed"})
     except BaseException as e:  # noqa: BLE001
-        return _error_record(e)
+        return _untraced(_error_record(e))
+    report = _untraced({"state": "ok"})
+    if report["state"] != "ok" or values is None:
+        return report
     try:
-        return {"state": "ok", "values": [plain.encode(plain.to_plain(v)) for v in values]}
-    except (plain.Unrepresentable, ValueError) as e:
-        return {"state": "unplain", "message": f"returned a value that is not plain data: {e}"}
+        return {"state": "ok", "values_json": [_value_json(v) for v in values]}
+    except (plain.Unrepresentable, ValueError, TypeError) as e:
+        return {"state": "unplain", "message": f"returned a value that is not plain data: {_one_line(e)}"}
     except RecursionError:
         return {"state": "unplain", "message": "returned a value nested too deeply"}
+
+
+def _untraced(report: dict) -> dict:
+    """A trace function installed by the candidate could steer the test's own lines (jump over an assert): such a
+    test fails, and the harness removes the function before it goes on."""
+    _restore(_HARNESS_MODULES)
+    if _gettrace() is not None or _getprofile() is not None:
+        _settrace(None)
+        _setprofile(None)
+        return {"state": "runtime_error", "message": "the program installed a trace or profile function"}
+    return report
+
+
+def _value_json(value) -> str:
+    """A returned value as tagged JSON; a value too large or deep to ship (more than plain.MAX_NODES parts, deeper
+    than plain.MAX_DEPTH, over MAX_VALUE_JSON bytes, an int too long for JSON) goes as its digest instead, which the
+    host compares with the expected value's."""
+    try:
+        if isinstance(value, (list, tuple, dict, set, frozenset)) and len(value) > plain.MAX_NODES:
+            raise plain.Unrepresentable("too many parts")
+        text = "".join(_encode(plain.encode(plain.to_plain(value)), 0))
+        if len(text) <= MAX_VALUE_JSON:
+            return text
+    except (plain.Unrepresentable, ValueError, RecursionError):
+        pass
+    return "".join(_encode(plain.encode(plain.digest(value)), 0))
+
+
+class _Meanings:
+    """Gives the names a test uses the meaning they have in a fresh interpreter.
+
+    A test runs in globals of its own: the candidate's names (its entry point and helpers) except the names that
+    mean something without it: builtins (looked up in the init's pristine copy) and modules (the module objects the
+    init or the setup imported, their namespaces put back as they were). What the setup defined wins over whatever
+    the candidate rebound. One exception keeps problems whose entry point is named like a builtin working (MBPP's
+    ``sum``): when the tests call no function of the candidate's other than such names, the one the candidate
+    defines with ``def`` that every test calls keeps the candidate's meaning.
+    """
+
+    def __init__(self, namespace: dict, setup_names: dict, plans: list):
+        self.namespace = namespace
+        self.setup_names = setup_names
+        judged = [p for p in plans if p["kind"] in ("exprs", "script")]
+        called_any = set().union(*(p.get("calls", ()) for p in judged))
+        called_all = set(judged[0].get("calls", ())).intersection(*(p.get("calls", ()) for p in judged[1:]))
+        own = {n for n in called_any if _defined_by_candidate(namespace.get(n)) and n not in setup_names}
+        meaningful = {n for n in own if n in PRISTINE_BUILTINS or n in _MODULES}
+        shadowing = meaningful & called_all
+        self.entry_point = shadowing if not (own - meaningful) and len(shadowing) == 1 else set()
+
+    def globals_for(self, plan: dict) -> dict:
+        test_globals = dict(self.namespace)
+        modules = list(_HARNESS_MODULES)
+        for name in plan.get("names", ()):
+            if name in self.setup_names and not name.startswith("__"):
+                test_globals[name] = self.setup_names[name]
+            elif name in self.entry_point:
+                continue
+            elif name in _MODULES and name in test_globals:
+                test_globals[name] = _MODULES[name][0]
+            elif name in PRISTINE_BUILTINS:
+                test_globals.pop(name, None)
+            value = test_globals.get(name)
+            if isinstance(value, types.ModuleType):
+                modules.append(value)
+            if name in _MODULES:
+                modules.append(name)
+        test_globals["__builtins__"] = PRISTINE_BUILTINS
+        _restore(modules, plan.get("attrs", ()))
+        return test_globals
+
+
+def _defined_by_candidate(value) -> bool:
+    return isinstance(value, types.FunctionType) and value.__code__.co_filename == "<candidate>"
+
+
+def _restore(modules, attributes=()) -> None:
+    """Put modules (objects or sys.modules names) back as the init or the setup left them: sys.modules entries,
+    namespaces, and the submodules among ``attributes``."""
+    for module in modules:
+        if isinstance(module, str):
+            entry = _MODULES.get(module)
+            if entry is None:
+                continue
+            if sys.modules.get(module) is not entry[0]:
+                sys.modules[module] = entry[0]
+            module = entry[0]
+        saved = _BY_ID.get(id(module))
+        if saved is None:
+            continue
+        current = module.__dict__
+        if len(current) != len(saved) or any(current.get(k, _MISSING) is not v for k, v in saved.items()):
+            current.clear()
+            current.update(saved)
+        for attr in attributes:
+            sub = saved.get(attr)
+            if isinstance(sub, types.ModuleType) and sub is not module:
+                _restore([sub])
+
+
+_MISSING = object()
+
+
+def _new_modules_seen() -> None:
+    """After the setup ran: the modules it imported are part of the problem, saved like the init's own."""
+    if len(sys.modules) == len(_MODULES):
+        return
+    for name, module in list(sys.modules.items()):
+        if name not in _MODULES and isinstance(module, types.ModuleType):
+            saved = dict(module.__dict__)
+            _MODULES[name] = (module, saved)
+            _BY_ID[id(module)] = saved
 
 
 # Built once in the init: json.dumps would build a new encoder in every test process, for every record. (The C
@@ -394,12 +588,15 @@ else:
     _encode = json.JSONEncoder(check_circular=False, separators=(",", ":")).iterencode
 
 
-def _send(fd: int, report: dict) -> None:
+def _send(fd: int, token: bytes, report: dict) -> None:
+    values = report.pop("values_json", None)
     try:
         payload = "".join(_encode(report, 0))
     except (ValueError, TypeError, RecursionError):
-        payload = json.dumps({"state": "runtime_error", "message": "result is too large to report"})
-    _write_all(fd, payload.encode() + b"\n")
+        payload = '{"state":"runtime_error","message":"the report could not be encoded"}'
+    if values is not None:
+        payload = payload[:-1] + ',"values":[' + ",".join(values) + "]}"
+    _write_all(fd, token + payload.encode() + b"\n")
 
 
 def _error_record(e: BaseException) -> dict:
@@ -449,11 +646,14 @@ def _one_line(e: BaseException, traceback: bool = False) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+_os_write, _os_exit = os.write, os._exit  # bound before any candidate could patch the os module
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         try:
-            n = os.write(fd, view)
+            n = _os_write(fd, view)
         except InterruptedError:
             continue
         except OSError:

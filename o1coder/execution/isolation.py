@@ -201,12 +201,15 @@ class Isolation:
             return False
 
 
-def rlimits_for(limits: dict, n_tests: int = 1) -> list[tuple[int, tuple[int, int]]]:
+def rlimits_for(limits: dict, n_tests: int = 1, cpu_total: float | None = None) -> list[tuple[int, tuple[int, int]]]:
     """Resource limits for a test process that will run ``n_tests`` tests, computed by the init before it forks (the
     test process only applies them: every object it touches after the fork costs a copied page). The kernel's CPU
-    limit is only a backstop for the whole process; the harness measures each test's CPU time and stops it at the
-    exact limit."""
-    cpu = int(float(limits["cpu_seconds"]) * n_tests) + 2
+    limit is only a backstop for the whole process (at most ``cpu_total``, the program's budget left); the harness
+    measures each test's CPU time and stops it at the exact limit."""
+    cpu_seconds = float(limits["cpu_seconds"]) * n_tests
+    if cpu_total is not None:
+        cpu_seconds = min(cpu_seconds, max(cpu_total, 0.0))
+    cpu = int(cpu_seconds) + 2
     mem = int(limits["memory_mb"]) * 1024 * 1024
     fsize = int(limits["file_size_mb"]) * 1024 * 1024
     return [

@@ -28,6 +28,10 @@ _COMPARE = {
     ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
 }
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+# EvalPlus's time rule where a reference's time is known: each input may take this many times the reference's
+# time, and never less than MIN_TEST_CPU seconds (a reference's microseconds say little about a fair limit).
+REFERENCE_FACTOR = 4.0
+MIN_TEST_CPU = 1.0
 
 
 @dataclass
@@ -72,19 +76,55 @@ def plan_test(test: TestCase) -> Plan:
     return Plan({"kind": "stdio", "stdin": test.stdin}, test)
 
 
+def cpu_limits(tests: list[TestCase], cpu_seconds: float) -> list[float]:
+    """Each test's CPU limit: ``cpu_seconds``, or less where the reference's time on the input is known."""
+    return [cpu_seconds if t.reference_seconds is None else
+            min(cpu_seconds, max(MIN_TEST_CPU, REFERENCE_FACTOR * t.reference_seconds)) for t in tests]
+
+
+def program_budget(tests: list[TestCase], cpu_seconds: float, program_cpu_seconds: float | None) -> float:
+    """CPU seconds all the tests of one program may use together (see ``Limits.program_cpu_seconds``)."""
+    if program_cpu_seconds is not None:
+        return float(program_cpu_seconds)
+    timed = [t.reference_seconds for t in tests if t.reference_seconds is not None]
+    floor = cpu_seconds if tests and len(timed) == len(tests) else 2 * cpu_seconds
+    return max(floor, REFERENCE_FACTOR * sum(timed))
+
+
 @functools.lru_cache(maxsize=65536)
 def _plan_assertion(code: str) -> Plan:
-    """Search runs many programs against the same tests: parse each assertion once. (Plans are never mutated.)"""
+    """Search runs many programs against the same tests: parse each assertion once. (Plans are never mutated.)
+
+    Besides the code, the wire names what the test refers to (``names``: every name and attribute, so the test
+    process can give each its meaning in a fresh interpreter) and which names it calls (``calls``)."""
+    names, attrs, calls = _names_of(code)
     checks = _decompose_assert(code)
     if checks is None:
-        return Plan({"kind": "script", "code": code}, None)
+        return Plan({"kind": "script", "code": code, "names": names, "attrs": attrs, "calls": calls}, None)
     exprs: list[str] = []
     for check in checks:
         for op in check.operands:
             if not op.literal:
                 op.slot = len(exprs)
                 exprs.append(op.source)
-    return Plan({"kind": "exprs", "exprs": exprs}, None, checks)
+    return Plan({"kind": "exprs", "exprs": exprs, "names": names, "attrs": attrs, "calls": calls}, None, checks)
+
+
+def _names_of(code: str) -> tuple[list[str], list[str], list[str]]:
+    """The bare names a test uses, the attribute names, and the bare names it calls."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return [], [], []
+    names, attrs, calls = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            attrs.add(node.attr)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            calls.add(node.func.id)
+    return sorted(names), sorted(attrs), sorted(calls)
 
 
 def _decompose_assert(code: str) -> list[Check] | None:
@@ -155,7 +195,8 @@ def judge(plan: Plan, record: dict) -> TestOutcome:
     if kind == "call":
         actual = values[0] if values else None
         test = plan.test
-        if plain.equal(actual, test.expected, test.atol):
+        if plain.equal(actual, test.expected, test.atol, test.rtol) or any(
+                plain.equal(actual, other) for other in test.also):
             return TestOutcome("passed", actual=actual, cpu_seconds=cpu)
         return TestOutcome("failed", f"returned {plain.short_repr(actual)}, expected {plain.short_repr(test.expected)}",
                            actual=actual, cpu_seconds=cpu)

@@ -21,6 +21,11 @@ class Limits:
     open_files: int = 64
     output_kb: int = 1024  # stdout kept for comparison; more is an "output limit exceeded" error
     scratch_mb: int = 64  # size of the private /tmp (the scratch directory)
+    # CPU seconds all tests of one program may use together; past it the test in progress stops and the rest are
+    # reported as timeouts without running, so a program that loops on every input costs this, not every input's
+    # limit. None: 4x the reference's total time over the tests that carry it, at least twice cpu_seconds (at
+    # least cpu_seconds when every test carries it).
+    program_cpu_seconds: float | None = None
 
     def __post_init__(self):
         for name in ("cpu_seconds", "wall_seconds", "memory_mb", "max_processes", "file_size_mb", "open_files",
@@ -28,6 +33,11 @@ class Limits:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
+        if self.program_cpu_seconds is not None and (
+                not isinstance(self.program_cpu_seconds, (int, float)) or isinstance(self.program_cpu_seconds, bool)
+                or self.program_cpu_seconds <= 0):
+            raise ValueError(f"Limits.program_cpu_seconds must be a positive number or None, "
+                             f"got {self.program_cpu_seconds!r}")
         if self.wall_seconds < self.cpu_seconds:
             raise ValueError(
                 f"Limits.wall_seconds ({self.wall_seconds}) must be at least cpu_seconds ({self.cpu_seconds}): "

@@ -12,7 +12,16 @@ This module is imported by the sandbox worker as a top-level module, so it must 
 from __future__ import annotations
 
 import base64
+import builtins
+import hashlib
+import itertools
+import marshal
 import math
+import struct
+
+# In the sandbox's test process a candidate may patch the `builtins` module (`builtins.list = ...`): this module's
+# functions look their builtins up in a private copy instead, taken at import, before any candidate code ran.
+__builtins__ = dict(builtins.__dict__)  # noqa: A001
 
 MAX_DEPTH = 200
 MAX_NODES = 1_000_000
@@ -98,6 +107,151 @@ class Opaque:
     __hash__ = object.__hash__
 
 
+class Digest:
+    """A value too large to ship whole (more parts, depth or bytes than a report carries), standing in as its
+    content hash: equal to any value with the same :func:`digest`. Comparison is exact (type and content)."""
+
+    __slots__ = ("hexdigest", "parts", "type_name")
+
+    def __init__(self, hexdigest: str, parts: int, type_name: str):
+        self.hexdigest, self.parts, self.type_name = hexdigest, parts, type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} of {self.parts} parts, sha256 {self.hexdigest[:12]}>"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Digest) and other.hexdigest == self.hexdigest
+
+    def __hash__(self) -> int:
+        return hash(self.hexdigest)
+
+
+def digest(obj) -> Digest:
+    """Content hash of a value of any size or depth, read through the base types' own methods (as
+    :func:`to_plain`). Iterative, so depth costs no recursion; order counts for lists and tuples, not for sets and
+    dicts (as ``==``). Raises Unrepresentable for a value that contains itself or is not plain data."""
+    fast = _fast_digest(obj)
+    if fast is not None:
+        return fast
+    results: list[bytes] = []
+    stack: list[tuple] = [(obj, None, 0)]
+    on_path: set[int] = set()
+    parts = 0
+    while stack:
+        item, kind, n = stack.pop()
+        if kind is None:
+            parts += 1
+            leaf = _leaf_bytes(item)
+            if leaf is not None:
+                results.append(hashlib.sha256(leaf).digest())
+                continue
+            kind, children = _children(item)
+            if id(item) in on_path:
+                raise Unrepresentable("value contains itself")
+            on_path.add(id(item))
+            stack.append((item, kind, len(children)))
+            stack.extend((child, None, 0) for child in reversed(children))
+            continue
+        on_path.discard(id(item))
+        child = results[len(results) - n:] if n else []
+        del results[len(results) - n:]
+        if kind == "dict":  # (key, value) pairs, order-free
+            child = sorted(hashlib.sha256(child[i] + child[i + 1]).digest() for i in range(0, n, 2))
+        elif kind in ("set", "frozenset"):
+            child = sorted(child)
+        results.append(hashlib.sha256(kind.encode() + b"\0" + b"".join(child)).digest())
+    return Digest(results[0].hex(), parts, type(obj).__name__)
+
+
+_SIMPLE = frozenset({int, float, str, bytes, bool, type(None), complex})
+_CHUNK = 4096
+
+
+def _fast_digest(obj) -> Digest | None:
+    """The usual large result, a list or tuple of scalars or of flat lists and tuples of scalars (EvalPlus's
+    combinations): the hash of marshal's bytes (format 2: no back-references, so equal values give equal bytes)
+    of each item in turn, computed a chunk of items at a time (a list's marshal bytes are its items' bytes after a
+    5-byte header), so no copy of the whole is made. List and tuple subclasses are read through their base type.
+    None for anything else (sets and dicts need an order-free hash, deeper values the general path); the choice
+    depends only on the value's content, so both sides of a comparison take the same path."""
+    if isinstance(obj, list):
+        kind, items = b"list", list(list.__iter__(obj))
+    elif isinstance(obj, tuple):
+        kind, items = b"tuple", list(tuple.__iter__(obj))
+    else:
+        return None
+    h = hashlib.sha256(b"flat:" + kind + b":" + str(len(items)).encode() + b":")
+    parts = 1 + len(items)
+    try:
+        for start in range(0, len(items), _CHUNK):
+            chunk = items[start:start + _CHUNK]
+            inner = [x for x in chunk if type(x) is tuple or type(x) is list]
+            exact = set(map(type, chunk)) <= _SIMPLE | {tuple, list} and \
+                set(map(type, itertools.chain.from_iterable(inner))) <= _SIMPLE
+            if not exact:
+                chunk = [_flat_exact(x) for x in chunk]
+                if any(x is None for x in chunk):
+                    return None
+                inner = [x for x in chunk if type(x) is tuple or type(x) is list]
+            parts += sum(map(len, inner))
+            h.update(memoryview(marshal.dumps(chunk, 2))[5:])
+    except ValueError:  # marshal refused something
+        return None
+    return Digest(h.hexdigest(), parts, type(obj).__name__)
+
+
+def _flat_exact(item):
+    """A scalar, or a flat list/tuple of scalars read through its base type; None for anything else."""
+    if type(item) in _SIMPLE:
+        return item
+    if isinstance(item, list):
+        item = list(list.__iter__(item))
+    elif isinstance(item, tuple):
+        item = tuple(tuple.__iter__(item))
+    else:
+        return None
+    return item if set(map(type, item)) <= _SIMPLE else None
+
+
+def _leaf_bytes(obj) -> bytes | None:
+    if obj is None or obj is True or obj is False:
+        return repr(obj).encode()
+    if isinstance(obj, bool):
+        return repr(bool.__bool__(obj)).encode()
+    if isinstance(obj, int):
+        value = int.__index__(obj)
+        return b"int:" + value.to_bytes((value.bit_length() + 8) // 8 or 1, "big", signed=True)
+    if isinstance(obj, float):
+        value = float.__float__(obj)
+        return b"float:" + struct.pack("<d", value + 0.0)  # + 0.0: -0.0 == 0.0
+    if isinstance(obj, complex):
+        return b"complex:" + struct.pack("<dd", complex.__getattribute__(obj, "real") + 0.0,
+                                         complex.__getattribute__(obj, "imag") + 0.0)
+    if isinstance(obj, str):
+        return b"str:" + str.__str__(obj).encode("utf-8", "surrogatepass")
+    if isinstance(obj, (bytes, bytearray)):
+        return b"bytes:" + (bytes.__bytes__(obj) if isinstance(obj, bytes) else bytes(bytearray.__iter__(obj)))
+    if isinstance(obj, range):
+        return f"range:{obj.start}:{obj.stop}:{obj.step}".encode()
+    if isinstance(obj, Digest):
+        raise Unrepresentable("a digest is not a value")
+    return None
+
+
+def _children(obj) -> tuple[str, list]:
+    if isinstance(obj, list):
+        return "list", list(list.__iter__(obj))
+    if isinstance(obj, tuple):
+        return "tuple", list(tuple.__iter__(obj))
+    if isinstance(obj, dict):
+        return "dict", [x for pair in dict.items(obj) for x in pair]
+    if isinstance(obj, frozenset):
+        return "frozenset", list(frozenset.__iter__(obj))
+    if isinstance(obj, set):
+        return "set", list(set.__iter__(obj))
+    raise Unrepresentable(f"a {type(obj).__module__}.{type(obj).__qualname__} object is not plain data")
+
+
 def encode(value):
     """Plain value -> JSON-compatible tree (tags for tuple, set, bytes, non-finite floats, non-string keys)."""
     if value is None or isinstance(value, (bool, str)):
@@ -128,6 +282,8 @@ def encode(value):
         return {_TAG: "range", "v": [value.start, value.stop, value.step]}
     if isinstance(value, Opaque):
         return {_TAG: "opaque", "v": value.type_name}
+    if isinstance(value, Digest):
+        return {_TAG: "digest", "v": [value.hexdigest, value.parts, value.type_name]}
     raise Unrepresentable(f"cannot encode {type(value).__name__}")
 
 
@@ -158,6 +314,8 @@ def decode(tree):
             return range(*v)
         if tag == "opaque":
             return Opaque(str(v))
+        if tag == "digest":
+            return Digest(str(v[0]), int(v[1]), str(v[2]))
         raise ValueError(f"unknown plain-data tag {tag!r}")
     return tree
 
@@ -169,20 +327,63 @@ def _hashable(x):
 
 def short_repr(value, limit: int = 200) -> str:
     """repr() cut to ``limit`` characters, for messages."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long for str()
+        text = f"<int of {value.bit_length()} bits>" if isinstance(value, int) else "<value>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def equal(actual, expected, atol: float = 0.0) -> bool:
+def equal(actual, expected, atol: float = 0.0, rtol: float = 0.0) -> bool:
     """Compare two plain values. Both are builtin types, so ``==`` here runs no candidate code.
 
-    With ``atol > 0`` floats compare within ``atol`` (evalplus semantics), recursively through containers.
+    With ``atol > 0`` floats compare within ``atol``, recursively through containers. With ``rtol > 0`` too, the
+    comparison is evalplus's: equal, or (when ``atol`` is non-zero) the same type, the same length for a list or
+    tuple, and every number within ``atol + rtol * |expected|`` (``numpy.allclose``). A :class:`Digest` on either
+    side compares by content hash, exactly.
     """
-    if atol <= 0 or actual == expected:
-        try:
-            return bool(actual == expected)
-        except Exception:  # noqa: BLE001 - e.g. comparing incomparable builtins never raises, but stay total
+    if isinstance(actual, Digest) or isinstance(expected, Digest):
+        a, e = _digest_of(actual), _digest_of(expected)
+        return a is not None and a == e
+    try:
+        if actual == expected:
+            return True
+    except Exception:  # noqa: BLE001 - comparing builtins never raises, but stay total
+        return False
+    if atol <= 0:
+        return False
+    if rtol > 0:
+        return type(actual) is type(expected) and _allclose(actual, expected, atol, rtol)
+    return _within(actual, expected, atol)
+
+
+def _digest_of(value) -> str | None:
+    if isinstance(value, Digest):
+        return value.hexdigest
+    try:
+        return digest(value).hexdigest
+    except Unrepresentable:
+        return None
+
+
+def _allclose(actual, expected, atol: float, rtol: float) -> bool:
+    """numpy.allclose on equal shapes: |a - e| <= atol + rtol * |e| for every number, NaN never close."""
+    if isinstance(expected, (list, tuple)) or isinstance(actual, (list, tuple)):
+        if not (isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple))):
             return False
+        return len(actual) == len(expected) and all(_allclose(a, e, atol, rtol) for a, e in zip(actual, expected))
+    numbers = (int, float, complex)
+    if not isinstance(actual, numbers) or not isinstance(expected, numbers):
+        return False
+    if actual == expected:  # equal infinities
+        return True
+    try:
+        return abs(actual - expected) <= atol + rtol * abs(expected)
+    except OverflowError:
+        return False
+
+
+def _within(actual, expected, atol: float) -> bool:
     if isinstance(expected, float) or isinstance(actual, float):
         if isinstance(actual, bool) or isinstance(expected, bool):
             return actual == expected
@@ -194,9 +395,9 @@ def equal(actual, expected, atol: float = 0.0) -> bool:
     if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
         if type(actual) is not type(expected) or len(actual) != len(expected):
             return False
-        return all(equal(a, e, atol) for a, e in zip(actual, expected))
+        return all(_within(a, e, atol) for a, e in zip(actual, expected))
     if isinstance(expected, dict) and isinstance(actual, dict):
         if actual.keys() != expected.keys():
             return False
-        return all(equal(actual[k], expected[k], atol) for k in expected)
+        return all(_within(actual[k], expected[k], atol) for k in expected)
     return actual == expected

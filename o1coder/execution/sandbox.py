@@ -182,16 +182,23 @@ class Sandbox:
         return {w.uid for w in self._all if w.uid is not None}
 
     # -- running -----------------------------------------------------------------------------------------------------
-    def run(self, code: str, tests: Sequence[TestCase] = (), setup: str = "", cache: bool | None = None) -> ExecResult:
-        """Run ``code`` (after ``setup``) against ``tests``; see :class:`ExecResult` for the verdict."""
-        return self.run_many([(code, tests, setup)], cache=cache)[0]
+    def run(self, code: str, tests: Sequence[TestCase] = (), setup: str = "", cache: bool | None = None, *,
+            stop_on_failure: bool = False) -> ExecResult:
+        """Run ``code`` (after ``setup``) against ``tests``; see :class:`ExecResult` for the verdict.
 
-    def run_many(self, jobs: Iterable[Job], cache: bool | None = None) -> list[ExecResult]:
+        ``stop_on_failure``: when only the verdict matters (hidden-test scoring), stop at the first test that fails
+        or errs; the tests after it are reported as failed without running. Rewards that need the pass rate keep the
+        default, which runs every test (within the program's CPU budget, ``Limits.program_cpu_seconds``)."""
+        return self.run_many([(code, tests, setup)], cache=cache, stop_on_failure=stop_on_failure)[0]
+
+    def run_many(self, jobs: Iterable[Job], cache: bool | None = None, *,
+                 stop_on_failure: bool = False) -> list[ExecResult]:
         """Run many programs in parallel on the worker pool; results come back in input order."""
         self.start()
         use_cache = self.cache_enabled if cache is None else cache
         jobs = [_normalise(j) for j in jobs]
-        keys = [self._key(*j) for j in jobs] if use_cache else [None] * len(jobs)
+        stop_on_failure = bool(stop_on_failure)
+        keys = [self._key(*j, stop_on_failure) for j in jobs] if use_cache else [None] * len(jobs)
         results: list[ExecResult | None] = [None] * len(jobs)
         todo: dict[str | int, list[int]] = {}
         for i, key in enumerate(keys):
@@ -203,17 +210,22 @@ class Sandbox:
             else:
                 todo.setdefault(key if key else i, []).append(i)  # identical jobs in one batch run once
         firsts = [indices[0] for indices in todo.values()]
-        for i, result in zip(firsts, self._pool.map(lambda i: self._execute(*jobs[i]), firsts)):
+        for i, result in zip(firsts, self._pool.map(lambda i: self._execute(*jobs[i], stop_on_failure), firsts)):
             for j in todo[keys[i] if keys[i] else i]:
                 results[j] = result
             if keys[i]:
                 self._cache_put(keys[i], result)
         return results  # type: ignore[return-value]
 
-    def _execute(self, code: str, tests: list[TestCase], setup: str) -> ExecResult:
+    def _execute(self, code: str, tests: list[TestCase], setup: str, stop_on_failure: bool = False) -> ExecResult:
         started = time.monotonic()
         plans = judge.plan_tests(tests)
-        job = {"code": code, "setup": setup, "plans": [p.wire for p in plans], "limits": self._limits_dict()}
+        cpu = self.limits.cpu_seconds
+        job = {"code": code, "setup": setup, "plans": [p.wire for p in plans], "limits": self._limits_dict(),
+               "budget": judge.program_budget(tests, cpu, self.limits.program_cpu_seconds),
+               "stop_on_failure": stop_on_failure}
+        if any(t.reference_seconds is not None for t in tests):
+            job["cpu_limits"] = judge.cpu_limits(tests, cpu)
         timeout = (len(plans) + 2) * (self.limits.wall_seconds + 6) + 10
         w = self._idle.get()
         try:
@@ -230,7 +242,7 @@ class Sandbox:
             self._idle.put(w)
         with self._cache_lock:
             self.stats["executions"] += 1
-        result = _verdict(plans, reply)
+        result = _verdict(plans, reply, stop_on_failure)
         result.duration = time.monotonic() - started
         return result
 
@@ -247,9 +259,9 @@ class Sandbox:
         return _limits_as_dict(self.limits)
 
     # -- cache -------------------------------------------------------------------------------------------------------
-    def _key(self, code: str, tests: list[TestCase], setup: str) -> str:
-        blob = json.dumps([code, setup, [t.to_dict() for t in tests], self._limits_dict()], sort_keys=True,
-                          default=repr)
+    def _key(self, code: str, tests: list[TestCase], setup: str, stop_on_failure: bool = False) -> str:
+        blob = json.dumps([code, setup, [t.to_dict() for t in tests], self._limits_dict(), stop_on_failure],
+                          sort_keys=True, default=repr)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _cache_get(self, key: str) -> ExecResult | None:
@@ -291,7 +303,7 @@ def _normalise(job) -> tuple[str, list[TestCase], str]:
     return code, tests, setup or ""
 
 
-def _verdict(plans: list[judge.Plan], reply: dict | None) -> ExecResult:
+def _verdict(plans: list[judge.Plan], reply: dict | None, stop_on_failure: bool = False) -> ExecResult:
     """Judge the worker's reply against the plans (expected values never left this process)."""
     if reply is None:
         outcomes = [TestOutcome("crashed", "the sandbox worker died; it was replaced") for _ in plans]
@@ -308,9 +320,17 @@ def _verdict(plans: list[judge.Plan], reply: dict | None) -> ExecResult:
         status = "passed" if outcome.passed else outcome.status
         return ExecResult(status=status, outcomes=[], message=outcome.message)
     outcomes = []
+    stopped = reply.get("stopped")
     for i, plan in enumerate(plans):
         rec = records.get(i)
-        if rec is None:
+        if stop_on_failure and outcomes and not outcomes[-1].passed:
+            outcomes.append(TestOutcome("failed", "not run: stopped at the first failed test"))
+        elif rec is None and stopped == "budget":
+            outcomes.append(TestOutcome(
+                "timeout", f"not run: the program's CPU budget ({reply.get('budget', 0):g}s) was spent"))
+        elif rec is None and stopped == "failure":
+            outcomes.append(TestOutcome("failed", "not run: stopped at the first failed test"))
+        elif rec is None:
             status = "timeout" if "wall time" in fallback else "crashed"
             outcomes.append(TestOutcome(status, fallback))
         else:

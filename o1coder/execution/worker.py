@@ -73,6 +73,7 @@ def main() -> None:
     readable = [p for p in args if p]
     for name in PREIMPORTS:
         __import__(name)
+    harness.snapshot_modules()  # what the modules hold before any candidate: tests see them this way
     import gc
 
     gc.freeze()  # the preloaded heap stays shared with forked test processes instead of being copied by the GC

@@ -6,20 +6,25 @@ contract and assertion. They store inputs only: the expected output of each inpu
 returns. We compute those once in the sandbox (inputs run in batches in one process, as EvalPlus runs them; tasks
 in parallel) and cache them
 under ``cache_dir()/evalplus/<sha256 of the file's bytes and the benchmark name>.json``, so later loads read the
-cache; a ``limit=``-ed load computes (and adds to the cache) only the tasks it needs. Inputs on which the canonical
-solution fails (an exception, a timeout, a value that is not plain data) are dropped, counted in
-``metadata["dropped_inputs"]`` and in one logged warning.
+cache; a ``limit=``-ed load computes (and adds to the cache) only the tasks it needs, with the reference's CPU time on
+each input (``TestCase.reference_seconds``: the sandbox gives each input 4x that, at least 1 s, as EvalPlus does).
+A result too large to ship whole is kept as its digest (compared exactly), so no input is lost to its size. Inputs on
+which the canonical solution fails (an exception, a timeout, a value that is not plain data) are dropped, counted in
+``metadata["dropped_inputs"]`` and in one logged warning (none in MBPP+ v0.2.0).
 
-Tests are ``TestCase.call(entry_point, args, expected, atol)`` for the base inputs then the plus inputs
-(``plus=False``: base inputs only); ``public_tests`` is the first base test. As EvalPlus does, a float result
-(or a list of floats) compared with ``atol`` 0 gets ``atol=1e-6``. EvalPlus judges a few tasks by something other
-than equality; those tests are assertions instead (``metadata["oracle"]`` says which):
+Tests are ``TestCase.call(entry_point, args, expected, atol, rtol=1e-7)`` for the base inputs then the plus inputs
+(``plus=False``: base inputs only); ``public_tests`` is the first base test. They compare as EvalPlus does: equal,
+or, when ``atol`` is non-zero, the same type (and length) and ``numpy.allclose`` with ``rtol`` 1e-7; a float result
+(or a list of floats) with ``atol`` 0 gets ``atol=1e-6``. EvalPlus judges a few tasks by something other than
+equality (``metadata["oracle"]`` says which):
 
 - "set" (MBPP+ tasks whose order is free, e.g. ``similar_elements``): ``assert set(f(args)) == {expected...}``.
 - "matched" (``check_str``, ``text_match_three``, ``text_starta_endb``, which return ``re.search`` results): the
   expected value is whether a match was found; a helper in ``setup`` reads a candidate's result the same way.
 - "equal_or_zero" (``sum_div``): the expected value or 0. "no_error" (``are_equivalent``): any value passes.
 - "poly_root" (HumanEval+ ``find_zero``): ``poly(xs, result)`` must be within ``atol`` of 0.
+- "or_reading" (``surface_Area``, Mbpp/581; ``digit_distance_nums``, Mbpp/558): the expected value, or the value
+  of EvalPlus's second reading of the task (a call test whose ``also`` holds it).
 
 MBPP+ arguments that JSON cannot express (tuples, sets, complex numbers) are restored per task the way EvalPlus
 restores them (:func:`restore_mbpp_inputs`). The reference is ``canonical_solution`` for MBPP+ (a complete
@@ -38,6 +43,7 @@ import ast
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -55,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 MBPPPLUS_HUB = HubSource("evalplus/mbppplus", "MbppPlus-v0.2.0.jsonl.gz", split="test")
 HUMANEVALPLUS_HUB = HubSource("evalplus/humanevalplus", "HumanEvalPlus-v0.1.10.jsonl.gz", split="test")
-CACHE_VERSION = 2  # bump when the way expected outputs are computed changes: old cache files are then ignored
+CACHE_VERSION = 3  # bump when the way expected outputs are computed changes: old cache files are then ignored
 FLOAT_ATOL = 1e-6  # EvalPlus' tolerance for float results when the task says atol 0
 
 NOT_CACHED = ("crashed", "timeout", "memory")  # statuses that may say more about the run than about the solution
@@ -70,7 +76,9 @@ MBPP_ORACLES = {
     **dict.fromkeys(["check_str", "text_match_three", "text_starta_endb"], "matched"),
     "sum_div": "equal_or_zero",
     "are_equivalent": "no_error",
+    **dict.fromkeys(["surface_Area", "digit_distance_nums"], "or_reading"),
 }
+FLOAT_RTOL = 1e-7  # EvalPlus' relative tolerance (numpy.testing.assert_allclose's default)
 HUMANEVAL_ORACLES = {"find_zero": "poly_root"}
 
 MATCHED_HELPER = "_o1coder_matched"
@@ -452,7 +460,7 @@ def {BATCH_FN}(inputs):
     import time
 
     def small_enough(value, budget=[0]):
-        budget[0] = {MAX_PARTS}
+        budget[0] = {MAX_PARTS // BATCH_SIZE}
         stack = [value]
         while stack:
             item = stack.pop()
@@ -464,7 +472,9 @@ def {BATCH_FN}(inputs):
                 stack.extend(item.values())
             elif isinstance(item, (list, tuple, set, frozenset)):
                 stack.extend(item)
-            elif isinstance(item, (str, bytes)) and len(item) > 10 * {MAX_PARTS}:
+            elif isinstance(item, (str, bytes)) and len(item) > 10 * {MAX_PARTS // BATCH_SIZE}:
+                return False
+            elif isinstance(item, int) and item.bit_length() > 10000:
                 return False
         return True
 
@@ -478,7 +488,7 @@ def {BATCH_FN}(inputs):
             continue
         cpu = time.process_time() - started
         if not small_enough(value):
-            results.append([False, "the result is too large to compare", cpu])
+            results.append([None, "too large for a batch: run alone, sent as its digest", cpu])
             continue
         try:
             value = copy.deepcopy(value)
@@ -521,10 +531,8 @@ def _run_canonical(tasks: list[Task], sandbox=None) -> dict[str, dict]:
         task_entries = []
         for b, batch in enumerate(task_batches):
             outcome = result.outcomes[b] if b < len(result.outcomes) else None
-            batch_entries = _batch_entries(batch, outcome)
-            if batch_entries is None:
-                batch_entries = [None] * len(batch)
-                retry.extend((t, b * BATCH_SIZE + i) for i in range(len(batch)))
+            batch_entries = _batch_entries(batch, outcome) or [None] * len(batch)
+            retry.extend((t, b * BATCH_SIZE + i) for i, entry in enumerate(batch_entries) if entry is None)
             task_entries.extend(batch_entries)
         entries.append(task_entries)
     if retry:
@@ -546,13 +554,16 @@ def _split(task: Task, entries: list) -> dict:
 
 
 def _batch_entries(batch: list, outcome) -> list | None:
-    """Entries from one fast-pass test, or None when its inputs need the slow pass."""
+    """Entries from one fast-pass test (None for an input the slow pass runs alone), or None when all its inputs
+    need the slow pass."""
     values = outcome.actual if outcome is not None and outcome.status == "failed" else None
     if not isinstance(values, list) or len(values) != len(batch):
         return None
     entries = []
     for ok, value, cpu in values:
-        if ok:
+        if ok is None:  # too large to travel in a batch
+            entries.append(None)
+        elif ok:
             entries.append(_ok_entry(value, cpu))
         else:
             entries.append({"ok": False, "status": "runtime_error", "message": value})
@@ -595,10 +606,12 @@ def problem_from_task(task: Task, outputs: dict | None, plus: bool = True) -> Pr
         cpu = cpu_base + cpu_plus
     if task.base_expected is not None and not task.base_inputs:
         base, extra = extra[:1], extra[1:]  # hub rows do not separate base and plus inputs: the first is public
+    if len(cpu) != len(base) + len(extra):
+        cpu = [None] * (len(base) + len(extra))
     chosen = base + (extra if plus else [])
     if not chosen:
         return None
-    tests = [_test(task, args, expected) for args, expected in chosen]
+    tests = [_test(task, args, expected, seconds) for (args, expected), seconds in zip(chosen, cpu)]
     prefix = "mbppplus" if task.benchmark == "mbppplus" else "humanevalplus"
     setup = {"matched": MATCHED_SETUP, "poly_root": POLY_SETUP}.get(task.oracle, "")
     if task.metadata.get("test_imports"):
@@ -638,18 +651,38 @@ def _kept(inputs: list, entries: list) -> tuple[list, int, list]:
     return kept, dropped, cpu
 
 
+def _second_reading(fn: str, args) -> object:
+    """EvalPlus accepts a second answer for two MBPP+ tasks whose text reads two ways (its ``_special_oracle``):
+    Mbpp/581's pyramid surface with the height taken as the apex's height (rounded), and Mbpp/558's digit distance
+    with the shorter number padded with zeros. Computed here, on the host, from the task's own arguments."""
+    try:
+        if fn == "surface_Area":
+            base_edge, height = args
+            slant = math.sqrt((base_edge / 2) ** 2 + height ** 2)
+            return round(base_edge ** 2 + 4 * (base_edge * slant) / 2)
+        if fn == "digit_distance_nums":
+            left, right = str(args[0]), str(args[1])
+            width = max(len(left), len(right))
+            return sum(abs(int(a) - int(b)) for a, b in zip(left.zfill(width), right.zfill(width)))
+    except (TypeError, ValueError, OverflowError):
+        return None  # an argument the reading cannot take: only the expected value passes
+    raise AssertionError(f"no second reading for {fn!r}")
+
+
 def _is_floats(value) -> bool:
     if isinstance(value, float):
         return True
     return isinstance(value, (list, tuple)) and bool(value) and all(isinstance(v, float) for v in value)
 
 
-def _test(task: Task, args, expected) -> TestCase:
+def _test(task: Task, args, expected, reference_seconds: float | None = None) -> TestCase:
     """One test in the form the task's oracle needs (see the module docstring)."""
     fn = task.entry_point
-    if task.oracle == "equal":
+    if task.oracle in ("equal", "or_reading"):
         atol = task.atol if task.atol or not _is_floats(expected) else FLOAT_ATOL
-        return TestCase.call(fn, args, expected, atol)
+        also = (_second_reading(fn, args),) if task.oracle == "or_reading" else ()
+        return TestCase.call(fn, args, expected, atol, rtol=FLOAT_RTOL, also=tuple(a for a in also if a is not None),
+                             reference_seconds=reference_seconds)
     call = call_source(fn, args)
     if task.oracle == "set":
         try:

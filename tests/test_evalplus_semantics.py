@@ -1,0 +1,89 @@
+"""EvalPlus's comparison semantics for the evalplus formats, and loading that drops no input for its size."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+
+import pytest
+
+from o1coder.execution import Limits, Sandbox, plain
+from o1coder.loaders import evalplus as evalplus_module
+from o1coder.problems import TestCase, load_problems
+
+
+def test_evalplus_comparison_rules():
+    # exact equality first, as `out == exp`
+    assert plain.equal(1, 1.0, 1e-6, 1e-7) and plain.equal([1, 2], [1, 2], 0.0, 1e-7)
+    # with a tolerance: same type, same length, numpy.allclose(rtol=1e-7, atol)
+    assert plain.equal(1.0 + 5e-7, 1.0, 1e-6, 1e-7)
+    assert plain.equal(1e12 + 5e4, 1e12, 1e-6, 1e-7)  # relative tolerance: 1e-7 * 1e12 = 1e5
+    assert not plain.equal(1e12 + 5e4, 1e12, 1e-6)  # without rtol (o1coder's own atol rule) it is too far
+    assert not plain.equal(1, 1.0000001, 1e-6, 1e-7)  # int against float: evalplus checks the type
+    assert not plain.equal((1.0, 2.0), [1.0, 2.0], 1e-6, 1e-7)
+    assert not plain.equal([1.0], [1.0, 2.0], 1e-6, 1e-7)
+    assert plain.equal([[1.0, 2.0]], [[1.0, 2.0000001]], 1e-6, 1e-7)
+    assert not plain.equal(math.nan, math.nan, 1e-6, 1e-7)  # allclose: NaN is never close
+    assert plain.equal(math.inf, math.inf, 1e-6, 1e-7)
+    assert not plain.equal("a", "b", 1e-6, 1e-7)
+
+
+def test_digests_compare_exactly_by_content():
+    big = list(range(1_500_000))
+    assert plain.equal(plain.digest(big), big) and plain.equal(big, plain.digest(big))
+    assert not plain.equal(plain.digest(big), big[:-1] + [0])
+    assert plain.digest([(1, "a")] * 3) != plain.digest([[1, "a"]] * 3)  # tuple is not list, as ==
+    assert plain.digest({"a": [1], "b": {2, 3}}) == plain.digest({"b": {3, 2}, "a": [1]})  # order-free
+    assert plain.decode(plain.encode(plain.digest(big))) == plain.digest(big)
+    with pytest.raises(plain.Unrepresentable):
+        cyclic = []
+        cyclic.append(cyclic)
+        plain.digest(cyclic)
+
+
+def test_second_readings_match_evalplus_special_oracles():
+    oracle = pytest.importorskip("evalplus.eval._special_oracle", reason="evalplus is not installed (bench extra)")
+    for args in ([3, 4], [4, 5], [1.5, 2.25], [10, 0]):
+        assert evalplus_module._second_reading("surface_Area", args) == oracle._surface_Area(*args)
+    for args in ([1, 2], [23, 56], [123, 256], [5, 12345]):
+        assert evalplus_module._second_reading("digit_distance_nums", args) == oracle._digit_distance_nums(*args)
+    assert evalplus_module._second_reading("digit_distance_nums", [-5, 3]) is None
+
+
+def write_mbppplus(path):
+    tasks = [
+        {"task_id": "Mbpp/581", "entry_point": "surface_Area", "prompt": '"""Surface of a square pyramid."""\n',
+         "canonical_solution": "def surface_Area(b, s):\n    return 2 * b * s + pow(b, 2)\n",
+         "base_input": [[3, 4]], "plus_input": [[4, 5]], "atol": 0, "contract": "", "assertion": ""},
+        {"task_id": "Mbpp/900", "entry_point": "upto", "prompt": '"""All numbers below n."""\n',
+         "canonical_solution": "def upto(n):\n    return list(range(n))\n",
+         "base_input": [[3]], "plus_input": [[1_500_000]], "atol": 0, "contract": "", "assertion": ""},
+    ]
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        for task in tasks:
+            f.write(json.dumps(task) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(limits=Limits(**evalplus_module.DEFAULT_LIMITS), workers=2) as sb:
+        yield sb
+
+
+def test_large_results_are_kept_and_oracles_and_times_travel(tmp_path, sandbox):
+    surface, upto = load_problems("mbppplus", path=write_mbppplus(tmp_path / "mini.jsonl.gz"), sandbox=sandbox)
+    assert upto.metadata["dropped_inputs"] == {"base": 0, "plus": 0} and len(upto.tests) == 2
+    assert isinstance(upto.tests[1].expected, plain.Digest) and upto.tests[1].expected.parts == 1_500_001
+    assert all(t.reference_seconds is not None and t.rtol == 1e-7 for t in upto.tests)
+    # the second reading of Mbpp/581 (height to the apex) passes too, as in evalplus
+    assert surface.metadata["oracle"] == "or_reading" and surface.tests[0].also == (35,)
+    assert surface.tests[0].expected == 33 and surface.tests[1].also == (59,)
+    other_reading = "import math\ndef surface_Area(b, h):\n    return round(b * b + 2 * b * math.sqrt((b / 2) ** 2 + h * h))\n"
+    results = sandbox.run_many([(surface.reference, surface.tests, ""), (other_reading, surface.tests, ""),
+                                (upto.reference, upto.tests, ""),
+                                ("def upto(n):\n    return list(range(n + 1))[:-1] if n < 10 else list(range(1, n))\n",
+                                 upto.tests, "")])
+    assert [r.n_passed for r in results] == [2, 2, 2, 1], [r.to_dict() for r in results]
+    assert TestCase.from_dict(upto.tests[1].to_dict()) == upto.tests[1]  # digests and times survive JSON
