@@ -73,20 +73,14 @@ def run_loop(recipe: dict[str, Any] | None = None, *, rounds: int | None = None,
             state = LoopState(run_id, loop_dir(run_id, runs_dir), loop_config(recipe).rounds)
             state.save()
         loop = None
-        try:
-            loop = _Loop(store, state, recipe, runs_dir, workers, progress or (lambda stage, message: None),
-                         generator_factory)
-            loop.run()
-        except KeyboardInterrupt:
-            store.set_status(state.run_id, "interrupted")
-            raise
-        except BaseException as error:
-            store.set_status(state.run_id, "failed", error=f"{type(error).__name__}: {error}")
-            raise
-        finally:
-            if loop is not None:
-                loop.close()
-        store.set_status(state.run_id, "finished")
+        with store.guard(state.run_id):
+            try:
+                loop = _Loop(store, state, recipe, runs_dir, workers, progress or (lambda stage, message: None),
+                             generator_factory)
+                loop.run()
+            finally:
+                if loop is not None:
+                    loop.close()
     return state.run_id
 
 

@@ -15,20 +15,17 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-RUNS_DIR_HELP = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
+from o1coder.cliargs import add_common_args, recipe_from_args
 
 
 def add_training_parsers(sub) -> None:
     """Add the ``sft``, ``rl``, ``loop`` and ``demo`` verbs to the ``o1coder`` sub-command parser ``sub``."""
 
     def common(p, problems_help: str):
-        p.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
-        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a recipe value, e.g. --set training.sft.max_steps=10 (repeatable)")
+        add_common_args(p, set_example="training.sft.max_steps=10")
         p.add_argument("--run", action="append", default=[], metavar="RUN", help=problems_help)
         p.add_argument("--model", help="the policy to start from: a checkpoint folder (default: model.name_or_path)")
         p.add_argument("--out", help="output folder of the new policy (default: <runs dir>/policy/<verb>-TIME)")
-        p.add_argument("--runs-dir", help=RUNS_DIR_HELP)
         p.add_argument("--limit", type=int, help="only the first N problems of --problems / --traces")
 
     s = sub.add_parser("sft", help="policy SFT on D+ of search runs and/or stored reasoning traces",
@@ -58,11 +55,10 @@ def add_training_parsers(sub) -> None:
                         "merge the trees, train the PRM, update the policy (SFT in round 0, then DPO or GRPO), "
                         "evaluate on held-out problems. Everything goes to the run store; --resume RUN continues "
                         "a stopped or killed loop at its unfinished stage.")
-    lp.add_argument("--recipe", help="preset name or YAML file (not needed with --resume)")
-    lp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe value")
+    add_common_args(lp, recipe_default=None, set_example="loop.rounds=3",
+                    recipe_help="preset name or YAML file (default tiny-cpu; not needed with --resume)")
     lp.add_argument("--rounds", type=int, help="number of rounds (default: loop.rounds)")
     lp.add_argument("--resume", metavar="RUN", help="continue this loop run (its recorded recipe is used)")
-    lp.add_argument("--runs-dir", help=RUNS_DIR_HELP)
     lp.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
     lp.set_defaults(func=_cmd_loop)
 
@@ -70,14 +66,14 @@ def add_training_parsers(sub) -> None:
                        description="Builds the tiny model, shows a first search tree within seconds, fine-tunes "
                        "the model on the bundled reasoning traces, then runs one self-play round on bundled "
                        "problems. Offline; a few minutes on a laptop CPU. Watch it with `make app`.")
-    d.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+    add_common_args(d, recipe=False)
     d.set_defaults(func=_cmd_demo)
 
 
 def _recipe(args):
-    from o1coder.config import apply_overrides, load_recipe
+    from o1coder.cliargs import recipe_from_args
 
-    return apply_overrides(load_recipe(args.recipe), args.set)
+    return recipe_from_args(args)
 
 
 def _out(args, verb: str) -> Path:
@@ -216,7 +212,7 @@ def _cmd_loop(args: argparse.Namespace) -> int:
 
     if args.resume and (args.recipe or args.set or args.rounds):
         raise ValueError("a resumed loop keeps its recorded recipe and rounds: give only --resume RUN")
-    recipe = None if args.resume else _recipe(argparse.Namespace(recipe=args.recipe or "tiny-cpu", set=args.set))
+    recipe = None if args.resume else recipe_from_args(args, default="tiny-cpu")
     try:
         with _sigterm_stops():
             run_id = run_loop(recipe, rounds=args.rounds, runs_dir=args.runs_dir, resume=args.resume,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from o1coder import validators as v
 from o1coder.config import from_dict
 from o1coder.training.phi import SCHEDULES
 
@@ -27,22 +28,15 @@ def _help(text: str) -> dict[str, str]:
 
 
 def _check_int(section: str, name: str, value: object, minimum: int, optional: bool = False) -> None:
-    if optional and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{section}.{name} must be an integer >= {minimum}{' or null' if optional else ''}; "
-                         f"got {value!r}")
+    v.integer(section, name, value, minimum, optional=optional)
 
 
 def _check_unit(section: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValueError(f"{section}.{name} must be a number in [0, 1]; got {value!r}")
-    return float(value)
+    return v.number(section, name, value, 0, 1)
 
 
 def _check_bool(section: str, name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{section}.{name} must be true or false; got {value!r}")
+    v.boolean(section, name, value)
 
 
 @dataclass
