@@ -145,14 +145,15 @@ def fit(trainer, output_dir: str | Path, metrics_file: str, metrics: dict[str, A
     out = Path(output_dir)
     trainer.save_model(str(out))
     history = list(trainer.state.log_history)
-    result = {"steps": trainer.state.global_step, **loss_summary(history), "log_history": history,
-              **(metrics or {}), "versions": _versions(trl, transformers)}
     accelerator = trainer.accelerator
+    result = {"steps": trainer.state.global_step, **loss_summary(history), "processes": accelerator.num_processes,
+              "log_history": history, **(metrics or {}), "versions": _versions(trl, transformers)}
     if accelerator.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         if finish is not None:
             finish(out)
         (out / metrics_file).write_text(json.dumps(result, indent=2, default=str) + "\n")
+        logger.info("%s written by process %d of %d", out, accelerator.process_index, accelerator.num_processes)
     accelerator.wait_for_everyone()
     release_process_group_at_exit()
     return TrainResult(out, result, trainer, dict(info or {}))
@@ -235,3 +236,53 @@ def release_process_group_at_exit() -> None:
     if not _registered:
         atexit.register(release_process_group)
         _registered = True
+
+
+def computed_once(path: str | Path, compute: Callable[[], list[dict]]) -> list[dict]:
+    """Rows that only the main process computes (sampling with an engine, scoring with a PRM, running a sandbox),
+    shared with the other processes of a launch through the JSON-lines file ``path``: every rank trains on the
+    same data, and no rank but the first builds an engine or a scorer for it. In a plain process: ``compute()``,
+    also written to ``path`` (the record of what was trained on). An error on the main process is re-raised on
+    every rank instead of leaving them waiting at the barrier."""
+    path = Path(path)
+    failed = path.with_name(path.name + ".failed")
+    rows: list[dict] = []
+    if is_main_process():
+        failed.unlink(missing_ok=True)
+        try:
+            rows = compute()
+        except BaseException as error:
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            failed.write_text(f"{type(error).__name__}: {error}\n")
+            wait_for_everyone()
+            raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(row, default=str) + "\n" for row in rows), encoding="utf-8")
+    wait_for_everyone()
+    if is_main_process():
+        return rows
+    if failed.is_file():
+        raise RuntimeError(f"the main process failed computing {path.name}: {failed.read_text().strip()}")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# -- memory between stages ---------------------------------------------------------------------------------------
+def release_memory() -> dict[str, int]:
+    """Give back what the previous stage's models, trainers and engines held: collect the garbage (TRL trainers
+    and peft models sit in reference cycles, so dropping the last name is not enough), then return the CUDA
+    caching allocator's free blocks to the driver, so that the next stage (a vLLM engine sizing its KV cache
+    from the free memory, a 7B PRM) finds them. Returns ``{"collected": objects, "cuda_reserved_freed": bytes}``."""
+    import gc
+
+    collected = gc.collect()
+    freed = 0
+    try:
+        import torch
+    except ImportError:
+        return {"collected": collected, "cuda_reserved_freed": 0}
+    if torch.cuda.is_available():
+        before = torch.cuda.memory_reserved()
+        torch.cuda.empty_cache()
+        freed = before - torch.cuda.memory_reserved()
+    logger.debug("released memory: %d objects collected, %d bytes of CUDA cache returned", collected, freed)
+    return {"collected": collected, "cuda_reserved_freed": freed}

@@ -196,6 +196,21 @@ class LoopConfig:
         metadata=_help("torch CPU threads for the loop's process (null: torch's default). On a small shared CPU "
                        "1 is often several times faster than 2."),
     )  # fmt: skip
+    ray: str | None = field(
+        default=None,
+        metadata=_help("Run the search stages (and search evaluations) on Ray actors (the scale extra): 'local' "
+                       "starts a Ray cluster on this machine, an address ('auto', 'ray://HOST:10001') joins one; "
+                       "null searches in the loop's process. `o1coder loop --ray [ADDRESS]` sets it."),
+    )  # fmt: skip
+    ray_actors: int | None = field(
+        default=None, metadata=_help("With ray: search actors (null: as many as the cluster holds).")
+    )
+    accelerate_config: str | None = field(
+        default=None,
+        metadata=_help("Run every training stage (warm start, SFT, PRM, DPO/GRPO) under `accelerate launch` with "
+                       "this config (a YAML file or a preset such as ddp-8gpu): one process per GPU, the loop stays "
+                       "one process. Null trains in the loop's process. `o1coder loop --accelerate-config` sets it."),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         s = "loop"
@@ -215,6 +230,11 @@ class LoopConfig:
         if self.evaluator not in EVALUATORS:
             raise ValueError(f"{s}.evaluator must be one of {', '.join(map(repr, EVALUATORS))}; "
                              f"got {self.evaluator!r}")
+        _check_int(s, "ray_actors", self.ray_actors, 1, optional=True)
+        for name in ("ray", "accelerate_config"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                v.fail(s, name, "a non-empty string or null", value)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> LoopConfig:
