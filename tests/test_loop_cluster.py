@@ -95,6 +95,26 @@ def cpu_two_process_config(folder: Path) -> Path:
 
 
 @pytest.mark.slow
+def test_every_training_stage_of_the_loop_runs_in_two_accelerate_processes(tmp_path):
+    """The PRM, SFT and DPO stages of a round, each launched with 2 CPU processes; the search stays in the loop."""
+    from o1coder.models import build_tiny_model
+
+    build_tiny_model()
+    recipe = apply_overrides(load_recipe("tiny-cpu"),
+                             [*OVERRIDES, f"loop.accelerate_config={cpu_two_process_config(tmp_path)}"])
+    run_id = run_loop(recipe, runs_dir=tmp_path, generator_factory=scripted)
+    state = LoopState.load(run_id, tmp_path)
+    assert get_run(run_id, tmp_path).status == "finished" and state.is_done("0/eval")
+    for job, written in (("0-prm", "prm.json"), ("0-sft", "training.json"), ("0-rl", "training.json")):
+        report = json.loads((state.folder / "jobs" / f"{job}.result.json").read_text())
+        assert report["metrics"]["processes"] == 2 and report["metrics"]["steps"] == 1, (job, report)
+        assert (Path(report["output_dir"]) / written).is_file()
+    assert state.outputs["0/prm"] == str(state.folder / "round-0" / "prm")
+    assert state.policy == str(state.folder / "round-0" / "policy")
+    assert state.metrics["0/rl"]["pairs"] > 0 and state.metrics["0/sft"]["steps"] == 1
+
+
+@pytest.mark.slow
 def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(tmp_path, capsys):
     ray = pytest.importorskip("ray", reason="the loop's --ray needs Ray: pip install 'o1coder[scale]'")
     from o1coder.cli import main

@@ -97,6 +97,11 @@ def _train_prm(job: dict[str, Any], recipe: dict[str, Any]):
     trees = [tree for run_id in job["runs"] for tree in finished_trees(run_id, job.get("runs_dir"))]
     folder, metrics = train_prm(trees, resolve(job["problems"], job.get("limit")), recipe, Path(job["out"]),
                                 job.get("info") or {})
+    if folder is not None:  # what the trainer logged, beside the loop's summary (rows, loss, mode)
+        from o1coder.prm.modeling import METRICS_FILE
+
+        logged = json.loads((folder / METRICS_FILE).read_text())
+        metrics = {**{k: logged.get(k) for k in ("steps", "first_loss", "last_loss", "processes")}, **metrics}
     return TrainResult(folder, metrics)
 
 
