@@ -1,4 +1,4 @@
-# The two entry points a newcomer needs: `make app` and `make test`.
+# The two entry points a newcomer needs: `make app` and `make test` (which runs `make lint` first).
 # Both create .venv if it is missing and install what they need first.
 
 PYTHON ?= python3
@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= app,notebooks,train,dev,scale
 STAMP := $(VENV)/.installed
 
-.PHONY: app test install strip-notebooks clean-venv browser screenshots
+.PHONY: app test lint install strip-notebooks clean-venv browser screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,12 @@ install: $(STAMP)
 app: $(STAMP)
 	$(VENV)/bin/streamlit run app/main.py
 
-test: $(STAMP) browser
+test: lint browser
 	$(PY) -m pytest
+
+# Correctness rules only (pyproject.toml's [tool.ruff]): never reformats, never reorders imports.
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 # The browser test drives Debian's chromium (never a downloaded one): installed here when missing, if we can.
 browser:

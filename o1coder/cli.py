@@ -52,14 +52,14 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from o1coder.config import apply_overrides, load_recipe
+    from o1coder.cliargs import recipe_from_args
     from o1coder.runs.driver import run_search
 
     if args.resume is None and (not args.recipe or not args.problems):
         raise ValueError("a new run needs --recipe and --problems (or --resume RUN to continue a run)")
     if args.set and not args.recipe:
         raise ValueError("--set changes a recipe: give --recipe too (a resumed run keeps its recorded recipe)")
-    recipe = apply_overrides(load_recipe(args.recipe), args.set) if args.recipe else None
+    recipe = recipe_from_args(args) if args.recipe else None
     state: dict = {}
 
     def progress(p) -> None:
@@ -160,6 +160,8 @@ def _time(stamp: float) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from o1coder.cliargs import add_common_args
+
     parser = argparse.ArgumentParser(prog="o1coder", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -183,20 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--json", action="store_true", help="print the report as JSON")
     v.set_defaults(func=_cmd_verify)
 
-    runs_dir_help = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
     s = sub.add_parser("search", help="MCTS over pseudocode steps on a problem set, recorded in the run store",
                        description="Search every problem of SPEC with RECIPE; each rollout is committed to the run "
                        "store, so the app can watch the trees grow. Ctrl-C stops cleanly; --resume RUN continues "
                        "a stopped, killed or failed run without redoing finished problems.")
-    s.add_argument("--recipe", help="preset name (e.g. tiny-cpu) or a YAML file; not needed with --resume")
+    add_common_args(s, recipe_default=None,
+                    recipe_help="preset name (e.g. tiny-cpu) or a YAML file; not needed with --resume")
     s.add_argument("--problems", metavar="SPEC",
                    help="'bundled', 'bundled:train', 'bundled:eval', 'synthetic:train', 'synthetic:eval' (e.g. "
                    "'synthetic:eval,n=200,seed=1,level=2'), 'NAME:PATH' or 'NAME' (not needed with --resume)")
     s.add_argument("--limit", type=int, help="only the first N problems")
-    s.add_argument("--runs-dir", help=runs_dir_help)
     s.add_argument("--resume", metavar="RUN", help="continue this run (its recorded recipe and problems are used)")
-    s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a recipe value, e.g. --set search.rollouts=8 (repeatable)")
     s.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core; "
                    "with --ray: per actor, default its CPUs)")
     s.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
@@ -208,21 +207,28 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_cmd_search)
 
     r = sub.add_parser("runs", help="list the runs of a runs directory")
-    r.add_argument("--runs-dir", help=runs_dir_help)
+    add_common_args(r, recipe=False)
     r.add_argument("--json", action="store_true", help="print every recorded field as JSON")
     r.set_defaults(func=_cmd_runs)
 
     e = sub.add_parser("export", help="write a run's trees (JSON) and datasets (D_process, D+, pairs) to a folder")
     e.add_argument("run", metavar="RUN", help="a run id or 'latest'")
     e.add_argument("--out", required=True, help="output folder")
-    e.add_argument("--runs-dir", help=runs_dir_help)
+    add_common_args(e, recipe=False)
     e.add_argument("--no-datasets", action="store_true", help="only the tree JSON files")
     e.set_defaults(func=_cmd_export)
     __import__("o1coder.tcg.cli", fromlist=["add_tcg_parser"]).add_tcg_parser(sub)  # o1coder tcg ...
     __import__("o1coder.prm.cli", fromlist=["add_prm_parser"]).add_prm_parser(sub)  # o1coder prm ...
     __import__("o1coder.evaluation.cli", fromlist=["add_eval_parser"]).add_eval_parser(sub)  # o1coder eval ...
     __import__("o1coder.training.cli", fromlist=["add_training_parsers"]).add_training_parsers(sub)  # sft rl loop demo
+    parser.verb_parsers = dict(sub.choices)  # verb -> its parser, for verbs() (argparse keeps them private)
     return parser
+
+
+def verbs() -> list[str]:
+    """The verbs of this installation's ``o1coder`` command, in the order ``o1coder --help`` lists them (the app
+    asks here which stages it can launch: a stage added by a later version shows up without the app changing)."""
+    return list(build_parser().verb_parsers)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import yaml
 
+from o1coder import validators
 from o1coder.models.base import SamplingParams
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
@@ -217,27 +218,21 @@ def _closest(key: str, known: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+# the checks of o1coder.validators, with the config's class name as the section (ModelConfig.dtype ...)
 def _fail(config: object, name: str, expected: str) -> None:
-    section = type(config).__name__
-    raise ValueError(f"{section}.{name} must be {expected}; got {getattr(config, name)!r}")
+    validators.fail(type(config).__name__, name, expected, getattr(config, name))
 
 
 def _choice(config: object, name: str, allowed: tuple[str, ...]) -> None:
-    if getattr(config, name) not in allowed:
-        _fail(config, name, "one of " + ", ".join(map(repr, allowed)))
+    validators.choice(type(config).__name__, name, getattr(config, name), allowed)
 
 
 def _int(config: object, name: str, minimum: int) -> None:
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        _fail(config, name, f"an integer >= {minimum}")
+    validators.integer(type(config).__name__, name, getattr(config, name), minimum)
 
 
 def _float(config: object, name: str) -> float:
-    value = getattr(config, name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        _fail(config, name, "a number")
-    return float(value)
+    return validators.number(type(config).__name__, name, getattr(config, name))
 
 
 class _YamlLoader(yaml.SafeLoader):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from o1coder.runs.loop_state import LoopState, loop_dir
+from o1coder.trainkit import TrainResult
 from o1coder.training import rounds as R
 from o1coder.training.config import loop_config, training_config
 from o1coder.training.rewards import reward_tests_for
@@ -73,20 +74,14 @@ def run_loop(recipe: dict[str, Any] | None = None, *, rounds: int | None = None,
             state = LoopState(run_id, loop_dir(run_id, runs_dir), loop_config(recipe).rounds)
             state.save()
         loop = None
-        try:
-            loop = _Loop(store, state, recipe, runs_dir, workers, progress or (lambda stage, message: None),
-                         generator_factory)
-            loop.run()
-        except KeyboardInterrupt:
-            store.set_status(state.run_id, "interrupted")
-            raise
-        except BaseException as error:
-            store.set_status(state.run_id, "failed", error=f"{type(error).__name__}: {error}")
-            raise
-        finally:
-            if loop is not None:
-                loop.close()
-        store.set_status(state.run_id, "finished")
+        with store.guard(state.run_id):
+            try:
+                loop = _Loop(store, state, recipe, runs_dir, workers, progress or (lambda stage, message: None),
+                             generator_factory)
+                loop.run()
+            finally:
+                if loop is not None:
+                    loop.close()
     return state.run_id
 
 
@@ -105,6 +100,7 @@ class _Loop:
         self.sandbox = Sandbox(limits=limits, workers=count)
         self._generators = R.PolicyGenerators(recipe, generator_factory)
         self._train: list | None = None
+        self._ray_joined: bool | None = None  # None: Ray not used yet; True: this loop started or joined it
         if self.config.threads:
             import torch
 
@@ -132,11 +128,25 @@ class _Loop:
             return
         log.info("loop %s: stage %s", self.state.run_id, key)
         self.progress(key, "start")
-        self.progress(key, body(*args))
+        message = body(*args)
+        self.release()
+        self.progress(key, message)
+
+    def release(self) -> dict[str, int]:
+        """Free what the stage that just ended held (its trainer, models, PRM scorer) before the next one loads its
+        own: with a 7B PRM or a trainer left resident, the next stage's vLLM engine would not fit. The policy's
+        generator stays (search and evaluation reuse it); training stages close it first (:meth:`train`)."""
+        from o1coder.trainkit import release_memory
+
+        return release_memory()
 
     def close(self) -> None:
         self._close_generator()
         self.sandbox.close()
+        if self._ray_joined:
+            import ray
+
+            ray.shutdown()
 
     # -- stages --------------------------------------------------------------------------------------------------
     def search_round(self, t: int) -> str:
@@ -169,11 +179,15 @@ class _Loop:
         if not self.config.prm:
             self.state.finish(key, metrics={"skipped": "loop.prm is false"})
             return "skipped: loop.prm is false (r = [])"
-        self._close_generator()  # on a GPU the PRM needs the memory the policy's engine holds
         out = self.fresh(self.round_dir(t) / "prm")
         trees = [tree for s in self.searched(t) for tree in s.trees]
-        info = {"loop": self.state.run_id, "round": t, "runs": [s.run_id for s in self.searched(t)]}
-        folder, metrics = R.train_prm(trees, self.train_problems(), self.recipe, out, info)
+        runs = [s.run_id for s in self.searched(t)]
+        info = {"loop": self.state.run_id, "round": t, "runs": runs}
+        result = self.train("prm", key, lambda: TrainResult(*R.train_prm(trees, self.train_problems(), self.recipe,
+                                                                          out, info)),
+                            runs=runs, runs_dir=self.runs_dir, info=info, problems=self.config.train_problems,
+                            limit=self.config.train_limit, out=out)
+        folder, metrics = result.output_dir, result.metrics
         self.log(t, {"loop/prm_rows": metrics.get("rows"), "loop/prm_loss": metrics.get("loss")})
         self.state.finish(key, output=folder, metrics=metrics)
         if folder is None:
@@ -189,9 +203,10 @@ class _Loop:
         if not rows:
             self.state.finish(f"{t}/sft", metrics={"skipped": "D+ is empty"})
             return "skipped: D+ is empty (no searched path passes its reward tests)"
-        self._close_generator()
-        result = train_sft(rows, self.state.policy, self.fresh(self.round_dir(t) / "sft"), self.training,
-                           self.model_config())
+        out = self.fresh(self.round_dir(t) / "sft")
+        result = self.train("sft", f"{t}/sft", lambda: train_sft(rows, self.state.policy, out, self.training,
+                                                                 self.model_config()),
+                            rows=self.round_dir(t) / "datasets" / "d_plus.jsonl", out=out)
         self.log(t, {"loop/sft_loss": result.metrics["last_loss"]})
         self.state.finish(f"{t}/sft", policy=result.output_dir, metrics=_summary(result))
         return f"done: {len(rows)} rows, loss {_losses(result)}"
@@ -201,27 +216,31 @@ class _Loop:
         if method == "none":
             self.state.finish(key, metrics={"skipped": "training.method is none"})
             return "skipped: training.method is none"
-        scorer = R.load_scorer(self.state.outputs.get(f"{t}/prm"), self.recipe)
+        prm = self.state.outputs.get(f"{t}/prm")
         out = self.fresh(self.round_dir(t) / "policy")
         if method == "grpo":
             from o1coder.training.grpo import train_grpo
 
-            self._close_generator()
-            result = train_grpo(self.train_problems(), self.state.policy, out, self.training, self.model_config(),
-                                self.sandbox, self.tests_for, alpha=alpha, outcome_alpha=self.outcome_alpha(),
-                                scorer=scorer)
+            result = self.train(
+                "grpo", key,
+                lambda: train_grpo(self.train_problems(), self.state.policy, out, self.training, self.model_config(),
+                                   self.sandbox, self.tests_for, alpha=alpha, outcome_alpha=self.outcome_alpha(),
+                                   scorer=R.load_scorer(prm, self.recipe)),
+                problems=self.config.train_problems, limit=self.config.train_limit, alpha=alpha,
+                outcome_alpha=self.outcome_alpha(), prm=prm, out=out)
             self.log(t, {"loop/rl_loss": result.metrics["last_loss"], "loop/rl_reward": result.metrics["mean_reward"]})
             self.state.finish(key, policy=result.output_dir, metrics=_summary(result))
             return f"done: GRPO {result.metrics['steps']} steps, mean phi {_num(result.metrics['mean_reward'])}"
-        pairs = self.dpo_pairs(t, scorer, alpha)
+        pairs = self.dpo_pairs(t, R.load_scorer(prm, self.recipe), alpha)  # the scorer is freed when this returns
         self.log(t, {"loop/pairs": len(pairs)})
         if not pairs:
             self.state.finish(key, metrics={"skipped": "no preference pair", "pairs": 0})
             return "skipped: no pair with different phi (the policy is unchanged this round)"
         from o1coder.training.dpo import train_dpo
 
-        self._close_generator()
-        result = train_dpo(pairs, self.state.policy, out, self.training, self.model_config())
+        result = self.train("dpo", key, lambda: train_dpo(pairs, self.state.policy, out, self.training,
+                                                          self.model_config()),
+                            rows=self.round_dir(t) / "datasets" / "dpo_pairs.jsonl", out=out)
         self.log(t, {"loop/rl_loss": result.metrics["last_loss"]})
         self.state.finish(key, policy=result.output_dir, metrics={**_summary(result), "pairs": len(pairs)})
         return f"done: DPO on {len(pairs)} pairs, loss {_losses(result)}"
@@ -243,9 +262,12 @@ class _Loop:
         rows = trace_rows(R.resolve(self.config.warm_start))
         if not rows:
             raise ValueError(f"loop.warm_start {self.config.warm_start!r}: none of its problems has a stored trace")
-        self._close_generator()
-        result = train_sft(rows, self.state.policy, self.fresh(self.state.folder / "init" / "policy"),
-                           self.training, self.model_config())
+        out = self.fresh(self.state.folder / "init" / "policy")
+        rows_file = self.state.folder / "init" / "warm_start.jsonl"
+        R.write_jsonl(rows_file, rows)
+        result = self.train("sft", "warm_start", lambda: train_sft(rows, self.state.policy, out, self.training,
+                                                                   self.model_config()),
+                            rows=rows_file, out=out)
         self.log(0, {"loop/warm_start_loss": result.metrics["last_loss"]})
         self.state.finish("warm_start", policy=result.output_dir, metrics=_summary(result))
         return f"done: {len(rows)} traces, loss {_losses(result)}"
@@ -266,8 +288,31 @@ class _Loop:
         return f"done: Pass@1 {_pct(pass1)} ({kind}, run {run_id})"
 
     # -- helpers -------------------------------------------------------------------------------------------------
+    def train(self, kind: str, key: str, here: Callable[[], TrainResult], **job) -> TrainResult:
+        """Run a training stage: ``here()`` in this process, or with ``loop.accelerate_config`` the same library
+        function in every process of an ``accelerate launch`` (:mod:`o1coder.scale.stages`). The policy's
+        generator is closed first and the memory released: training needs what its engine held."""
+        self._close_generator()
+        self.release()
+        if not self.config.accelerate_config:
+            return here()
+        from o1coder.scale.stages import run_stage
+
+        job = {"recipe": self.recipe, "policy": self.state.policy, **job}
+        report = run_stage(kind, job, self.state.folder / "jobs" / f"{key.replace('/', '-')}.json",
+                           self.config.accelerate_config)
+        return TrainResult(Path(report["output_dir"]) if report["output_dir"] else None, report["metrics"])
+
     def search_into(self, key: str, spec: str, limit: int | None, recipe: dict[str, Any]) -> str:
         problems = R.resolve(spec, limit)
+        if self.config.ray:  # on Ray actors, each building the policy itself; the store is written here
+            if self._ray_joined is None:
+                from o1coder.scale.cluster import connect
+
+                self._ray_joined = connect(self.config.ray)
+            return R.search_run_ray(self.store, problems, spec, limit, recipe, actors=self.config.ray_actors,
+                                    run_id=self.state.runs.get(key),
+                                    on_created=lambda rid: self.state.record_run(key, rid))
         return R.search_run(self.store, problems, spec, limit, recipe, self.generator(), self.sandbox,
                             run_id=self.state.runs.get(key), on_created=lambda rid: self.state.record_run(key, rid))
 

@@ -19,6 +19,9 @@ import pytest  # noqa: E402
 from o1coder.paths import PROJECT_ROOT  # noqa: E402
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+CHECKOUT_RUNS = PROJECT_ROOT / "data" / "runs"  # the user's runs: the tests never write there
+ISOLATED = {"O1CODER_RUNS_DIR": "runs", "O1CODER_CACHE_DIR": "cache", "O1CODER_MODELS_DIR": "models"}
+_runs_existed = CHECKOUT_RUNS.exists()
 
 
 def pytest_configure(config):
@@ -52,11 +55,37 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(autouse=True)
-def _isolated_dirs(tmp_path_factory, monkeypatch):
-    """Runs, caches and built models go to temporary folders unless a test says otherwise."""
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory):
+    """The whole session (module- and session-scoped fixtures, subprocesses, notebook kernels) writes runs,
+    caches and built models into the session's temporary folder, whatever the shell exports: a user's
+    O1CODER_RUNS_DIR or the checkout's data/runs never receive a test run."""
     base = tmp_path_factory.getbasetemp()
-    monkeypatch.setenv("O1CODER_RUNS_DIR", str(base / "runs"))
-    monkeypatch.setenv("O1CODER_CACHE_DIR", str(base / "cache"))
-    # the tiny model is deterministic and costly to rebuild: share one build per test session
-    monkeypatch.setenv("O1CODER_MODELS_DIR", str(base / "models"))
+    saved = {name: os.environ.get(name) for name in ISOLATED}
+    os.environ.update({name: str(base / folder) for name, folder in ISOLATED.items()})
+    yield base
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(_isolated_session, monkeypatch):
+    """Runs, caches and built models go to temporary folders unless a test says otherwise (a test's own
+    monkeypatch.setenv is undone after it, back to the session's folders)."""
+    # the tiny model is deterministic and costly to rebuild: one build per test session, in <base>/models
+    for name, folder in ISOLATED.items():
+        monkeypatch.setenv(name, str(_isolated_session / folder))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the session when it created the checkout's data/runs: a test wrote a run outside its temporary
+    folders (the app would then list it to the user)."""
+    if not _runs_existed and CHECKOUT_RUNS.exists():
+        found = sorted(p.name for p in CHECKOUT_RUNS.iterdir())[:10]
+        session.config.get_terminal_writer().line(
+            f"ERROR: the tests created {CHECKOUT_RUNS} ({', '.join(found) or 'empty'}); every test must write runs "
+            "under its temporary folders (O1CODER_RUNS_DIR, tmp_path)", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

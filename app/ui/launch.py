@@ -54,14 +54,9 @@ class Launched:
 
 def cli_verbs() -> set[str]:
     """The verbs this installation's ``o1coder`` command knows (``demo`` is added by a later stage)."""
-    import argparse
+    from o1coder.cli import verbs
 
-    from o1coder.cli import build_parser
-
-    for action in build_parser()._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return set(action.choices)
-    return set()
+    return set(verbs())
 
 
 def search_args(recipe: str, problems: str, *, limit: int | None = None, overrides: list[str] | None = None,

@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-RUNS_DIR_HELP = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
+from o1coder.cliargs import add_common_args
 
 
 def add_eval_parser(sub) -> None:
@@ -20,7 +20,7 @@ def add_eval_parser(sub) -> None:
         "print Table 1 (Pass@1 and ASPR per mode and their differences) beside the paper's numbers. The run is "
         "recorded in the run store (metrics eval/...) and the tables are written as Markdown and CSV. With "
         "--compare-budgets: MCTS vs best-of-N vs beam search at equal generated tokens instead.")
-    p.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
+    add_common_args(p, set_example="evaluation.aspr_k=4")
     p.add_argument("--benchmark", default="bundled:eval", metavar="SPEC",
                    help="'bundled:eval', 'mbpp:PATH', 'NAME:PATH' or 'NAME' (default bundled:eval)")
     p.add_argument("--modes", help="comma-separated: vanilla,pseudocode (default: evaluation.modes)")
@@ -33,9 +33,6 @@ def add_eval_parser(sub) -> None:
     p.add_argument("--compare-budgets", action="store_true",
                    help="run the budget-matched comparison (evaluation.budget) instead of Table 1")
     p.add_argument("--out", help="output folder (default: <runs dir>/eval/RUN or <runs dir>/budget/RUN)")
-    p.add_argument("--runs-dir", help=RUNS_DIR_HELP)
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a recipe value, e.g. --set evaluation.aspr_k=4 (repeatable)")
     p.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
     p.add_argument("--json", action="store_true", help="print the full results as JSON instead of the table")
     p.set_defaults(func=_cmd_eval)
@@ -53,11 +50,11 @@ def _ints(text: str | None, option: str) -> list[int] | None:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from o1coder.config import apply_overrides, load_recipe
+    from o1coder.cliargs import recipe_from_args
     from o1coder.evaluation.config import eval_config
     from o1coder.evaluation.record import run_budget, run_eval
 
-    recipe = apply_overrides(load_recipe(args.recipe), args.set)
+    recipe = recipe_from_args(args)
     config = eval_config(recipe, modes=args.modes, samples=args.samples, k=_ints(args.k, "--k"),
                          aspr_k=args.aspr_k, aspr_search=args.aspr_search)
     options = {"config": config, "limit": args.limit, "runs_dir": args.runs_dir, "out": args.out,

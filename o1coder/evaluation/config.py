@@ -160,8 +160,9 @@ class EvalConfig:
 
 
 def _int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"evaluation.{name} must be an integer >= {minimum}; got {value!r}")
+    from o1coder.validators import integer
+
+    integer("evaluation", name, value, minimum)
 
 
 def eval_config(recipe: Mapping[str, Any], **overrides: Any) -> EvalConfig:

@@ -80,7 +80,7 @@ def run_eval(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig | 
     report = EvalReport(model_label(recipe, config), config.to_dict())
     with RunStore(runs_dir) as store:
         run_id = store.create_run(recorded, problems, problem_spec=benchmark, problem_limit=limit, kind="eval")
-        try:
+        with store.guard(run_id):
             own_sandbox = sandbox is None
             generator, sandbox = _build(recipe, generator, sandbox, workers)
             try:
@@ -95,13 +95,6 @@ def run_eval(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig | 
             store.log_metrics(run_id, len(problems), report.metrics())
             frame = table1([our_row(report)])
             files = _write(frame, report, benchmark, output_dir(out, runs_dir, run_id), run_id)
-        except KeyboardInterrupt:
-            store.set_status(run_id, "interrupted")
-            raise
-        except BaseException as error:
-            store.set_status(run_id, "failed", error=f"{type(error).__name__}: {error}")
-            raise
-        store.set_status(run_id, "finished")
     return EvalOutcome(run_id, report, frame, files)
 
 
@@ -174,7 +167,7 @@ def run_budget(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig 
     with RunStore(runs_dir) as store:
         run_id = store.create_run({**recipe, "evaluation": config.to_dict()}, problems, problem_spec=benchmark,
                                   problem_limit=limit, kind="budget")
-        try:
+        with store.guard(run_id):
             own_sandbox = sandbox is None
             generator, sandbox = _build(recipe, generator, sandbox, workers)
             try:
@@ -204,11 +197,4 @@ def run_budget(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig 
                 files["figure"] = folder / "pass_at_budget.html"
             except ImportError as error:
                 logger.warning("no figure written: %s", error)
-        except KeyboardInterrupt:
-            store.set_status(run_id, "interrupted")
-            raise
-        except BaseException as error:
-            store.set_status(run_id, "failed", error=f"{type(error).__name__}: {error}")
-            raise
-        store.set_status(run_id, "finished")
     return run_id, comparison, files

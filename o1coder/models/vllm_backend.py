@@ -154,5 +154,34 @@ class VLLMGenerator(BaseGenerator):
             results[i] = completions_from_output(output)
 
     def close(self) -> None:
-        """Drop the engine so its GPU memory can be reclaimed."""
-        self.llm = None
+        """Shut the engine down and give its GPU memory back before the next stage loads a model.
+
+        Dropping the ``LLM`` is not enough: the V1 engine runs its model in an engine-core process (or a thread
+        holding references) that keeps the weights and the KV cache until it is shut down. Idempotent."""
+        llm, self.llm = self.llm, None
+        if llm is None:
+            return
+        shutdown_engine(llm)
+        del llm
+        from o1coder.trainkit import release_memory
+
+        release_memory()
+
+
+def shutdown_engine(llm: Any) -> None:
+    """Stop a ``vllm.LLM``'s engine core (V1: ``llm.llm_engine.engine_core.shutdown()``) and, outside a
+    multi-process training launch, vLLM's own distributed state (``cleanup_dist_env_and_memory``, which also
+    collects and empties the CUDA cache); both looked up defensively, their names moved between vLLM versions."""
+    import os
+
+    engine = getattr(llm, "llm_engine", None)
+    shutdown = getattr(getattr(engine, "engine_core", None), "shutdown", None)
+    if callable(shutdown):
+        shutdown()
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # the process group belongs to the training launch: keep it
+        return
+    try:
+        from vllm.distributed import cleanup_dist_env_and_memory
+    except ImportError:
+        return
+    cleanup_dist_env_and_memory()

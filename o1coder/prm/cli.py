@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-RUNS_DIR_HELP = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
+from o1coder.cliargs import add_common_args
 
 
 def add_prm_parser(sub) -> None:
@@ -27,10 +27,7 @@ def add_prm_parser(sub) -> None:
     t.add_argument("--run", required=True, help="a run id or 'latest'")
     t.add_argument("--mode", choices=("pointwise", "pairwise"), help="overrides prm.mode (default: the recipe's)")
     t.add_argument("--out", help="output folder (default: <runs dir>/prm/<mode>-TIME)")
-    t.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
-    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a recipe value, e.g. --set prm.labels=hard (repeatable)")
-    t.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+    add_common_args(t, set_example="prm.labels=hard")
     t.add_argument("--json", action="store_true", help="print the training summary and evaluation as JSON")
     t.set_defaults(func=_cmd_train)
     __import__("o1coder.scale.launch", fromlist=["add_accelerate_option"]).add_accelerate_option(t)  # multi-GPU
@@ -43,19 +40,17 @@ def add_prm_parser(sub) -> None:
     e.add_argument("--model", required=True, help="a `prm train` output folder")
     e.add_argument("--split", choices=("auto", "heldout", "all"), default="auto",
                    help="problems to score: the PRM's held-out ones of this run, all, or auto (default)")
-    e.add_argument("--recipe", help="recipe whose prm section sets bins, rerank and batch size (default: defaults)")
-    e.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe value")
-    e.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+    add_common_args(e, recipe_default=None, set_example="prm.rerank=min",
+                    recipe_help="recipe whose prm section sets bins, rerank and batch size (default: defaults)")
     e.add_argument("--out", help="also write the report as JSON to this file")
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.set_defaults(func=_cmd_eval)
 
 
 def _recipe(args) -> dict:
-    from o1coder.config import apply_overrides, load_recipe
+    from o1coder.cliargs import recipe_from_args
 
-    base = load_recipe(args.recipe) if args.recipe else {}
-    return apply_overrides(base, args.set)
+    return recipe_from_args(args)
 
 
 def _cmd_train(args) -> int:

@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from o1coder import validators as v
 from o1coder.config import from_dict
 
+WHERE = "PRMConfig"  # how recipe errors name this section's keys
 MODES = ("pointwise", "pairwise")
 LABELS = ("soft", "hard")
 RERANK = ("last", "min", "mean")
@@ -100,42 +102,23 @@ class PRMConfig:
 
     def __post_init__(self) -> None:
         for name, allowed in (("mode", MODES), ("labels", LABELS), ("rerank", RERANK)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"PRMConfig.{name} must be one of {', '.join(map(repr, allowed))}; "
-                                 f"got {getattr(self, name)!r}")
+            v.choice(WHERE, name, getattr(self, name), allowed)
         if self.num_labels not in (1, 2) or isinstance(self.num_labels, bool):
-            raise ValueError(f"PRMConfig.num_labels must be 1 or 2; got {self.num_labels!r}")
+            v.fail(WHERE, "num_labels", "1 or 2", self.num_labels)
         for name, minimum in (("max_length", 8), ("batch_size", 1), ("seed", 0), ("lora_r", 1), ("lora_alpha", 1),
                               ("score_batch_size", 1), ("calibration_bins", 1)):  # fmt: skip
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"PRMConfig.{name} must be an integer >= {minimum}; got {value!r}")
+            v.integer(WHERE, name, getattr(self, name), minimum)
         for name, closed in (("threshold", True), ("min_margin", True), ("eval_fraction", False),
                              ("lora_dropout", False)):  # fmt: skip
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-                0 <= value <= 1 if closed else 0 <= value < 1
-            ):
-                raise ValueError(f"PRMConfig.{name} must be a number in [0, 1{']' if closed else ')'}; got {value!r}")
+            v.number(WHERE, name, getattr(self, name), 0, 1, high_open=not closed)
         for name in ("learning_rate", "epochs"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"PRMConfig.{name} must be a number > 0; got {value!r}")
+            v.number(WHERE, name, getattr(self, name), 0, low_open=True)
         for name in ("lora", "use_margin"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"PRMConfig.{name} must be true or false; got {getattr(self, name)!r}")
+            v.boolean(WHERE, name, getattr(self, name))
         if self.base_model is not None and (not isinstance(self.base_model, str) or not self.base_model.strip()):
-            raise ValueError(f"PRMConfig.base_model must be a model folder, a hub id, 'tiny' or null; "
-                             f"got {self.base_model!r}")
-        targets = self.lora_target_modules
-        if not (isinstance(targets, str) and targets) and not (
-            isinstance(targets, list) and targets and all(isinstance(t, str) and t for t in targets)
-        ):
-            raise ValueError("PRMConfig.lora_target_modules must be 'all-linear' or a non-empty list of module "
-                             f"names; got {targets!r}")
-        if not isinstance(self.trainer, Mapping):
-            raise ValueError(f"PRMConfig.trainer must be a mapping of keyword arguments; got {self.trainer!r}")
-        self.trainer = dict(self.trainer)
+            v.fail(WHERE, "base_model", "a model folder, a hub id, 'tiny' or null", self.base_model)
+        v.module_names(WHERE, "lora_target_modules", self.lora_target_modules)
+        self.trainer = v.mapping(WHERE, "trainer", self.trainer)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> PRMConfig:

@@ -13,11 +13,12 @@ import dataclasses
 import json
 import logging
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from o1coder import trainkit as kit
 from o1coder.prm.config import PRMConfig
+from o1coder.trainkit import TrainResult
 
 logger = logging.getLogger(__name__)
 
@@ -29,24 +30,8 @@ INFO_VERSION = 1
 PROMPT_FORMAT = "pseudocode, zero-shot"
 
 
-@dataclass
-class TrainResult:
-    """Where the PRM went, what it was trained on and what training logged (also in ``metrics.json``)."""
-
-    output_dir: Path
-    info: dict[str, Any]
-    metrics: dict[str, Any] = field(default_factory=dict)
-    trainer: Any = field(default=None, repr=False)  # the trainer; .model is the trained model
-
-
 def require_training_libraries() -> None:
-    try:
-        import datasets  # noqa: F401
-        import transformers  # noqa: F401
-        import trl  # noqa: F401
-    except ImportError as error:
-        raise ImportError(f"PRM training needs transformers, trl and datasets ({error.name} is missing): "
-                          "pip install 'o1coder[train]'") from error
+    kit.require_training_libraries("PRM training", peft=False)
 
 
 def model_class(mode: str):
@@ -61,9 +46,8 @@ def model_class(mode: str):
 
 
 def _device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    """This process's device: under a multi-GPU launch, each rank's PRM on its own GPU (not all on GPU 0)."""
+    return kit.process_device()
 
 
 HEAD_PREFIXES = ("score.", "classifier.")  # names of the new head in transformers' classification models
@@ -130,66 +114,39 @@ def load_base(name_or_path: str, mode: str, num_labels: int, tokenizer, dtype: s
 
 def lora_config(config: PRMConfig, mode: str):
     """peft's LoraConfig; the task type makes peft train and save the new head ("score") with the adapter."""
-    try:
-        from peft import LoraConfig
-    except ImportError as error:
-        raise ImportError("prm.lora needs peft: pip install 'o1coder[train]'") from error
     # peft leaves the head out of 'all-linear' for SEQ_CLS but not for TOKEN_CLS; the head is trained whole
     # (modules_to_save), so it must not also get an adapter
-    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=config.lora_target_modules, exclude_modules=[p.rstrip(".") for p in HEAD_PREFIXES],
-                      task_type="TOKEN_CLS" if mode == "pointwise" else "SEQ_CLS")
+    return kit.lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.lora_target_modules,
+                           "TOKEN_CLS" if mode == "pointwise" else "SEQ_CLS",
+                           exclude_modules=[p.rstrip(".") for p in HEAD_PREFIXES])
 
 
 def training_arguments(cls, config: PRMConfig, output_dir: str | Path, **extra: Any):
-    """``cls`` (TrainingArguments or RewardConfig) from our defaults, then the recipe's fields and ``trainer:``.
-
-    On a CPU: ``use_cpu``, no bf16 (TRL defaults to bf16), nothing reported to outside services either way.
-    """
-    import torch
-
-    kwargs: dict[str, Any] = {
-        "output_dir": str(output_dir), "learning_rate": config.learning_rate, "num_train_epochs": config.epochs,
-        "per_device_train_batch_size": config.batch_size, "seed": config.seed, "data_seed": config.seed,
-        "logging_steps": 1, "save_strategy": "no", "report_to": "none", "activation_checkpointing": False,
-        "remove_unused_columns": False, **extra,
-    }  # fmt: skip
-    if torch.cuda.is_available():
-        kwargs["bf16"] = torch.cuda.is_bf16_supported()
-    else:
-        kwargs.update(use_cpu=True, bf16=False)
-    kwargs.update(config.trainer)
-    try:
-        return cls(**kwargs)
-    except TypeError as error:  # an unknown keyword: name it and where it came from
-        raise ValueError(f"prm.trainer has a key that {cls.__name__} does not take ({error})") from None
+    """``cls`` (TrainingArguments or RewardConfig) from our defaults, then the recipe's fields and ``trainer:``."""
+    defaults = {"output_dir": str(output_dir), "learning_rate": config.learning_rate,
+                "num_train_epochs": config.epochs, "per_device_train_batch_size": config.batch_size,
+                "seed": config.seed, "data_seed": config.seed, "remove_unused_columns": False, **extra}
+    return kit.trainer_arguments(cls, "prm.trainer", defaults, config.trainer, activation_checkpointing=False)
 
 
 def fit(trainer, info: dict[str, Any], output_dir: str | Path, config: PRMConfig, data: dict[str, Any]
         ) -> TrainResult:
-    """Train, then save the model, the tokenizer, ``prm.json`` and ``metrics.json`` to ``output_dir``."""
-    import transformers
-    import trl
+    """Train, then save the model, the tokenizer, ``prm.json`` and ``metrics.json`` to ``output_dir`` (the main
+    process writes, every process waits: :func:`o1coder.trainkit.fit`)."""
+    info = {"version": INFO_VERSION, "prompt": PROMPT_FORMAT, **info}
 
-    trainer.train()
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    trainer.save_model(str(out))
-    trainer.processing_class.save_pretrained(str(out))
-    history = list(trainer.state.log_history)
-    losses = [entry["loss"] for entry in history if "loss" in entry]
-    info = {"version": INFO_VERSION, "prompt": PROMPT_FORMAT, **info, "lora": (out / ADAPTER_FILE).is_file()}
-    (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
-    metrics = {
-        "mode": info["mode"], "steps": trainer.state.global_step, "first_loss": losses[0] if losses else None,
-        "last_loss": losses[-1] if losses else None, "log_history": history, "data": data,
-        "prm": dataclasses.asdict(config),
-        "versions": {"trl": trl.__version__, "transformers": transformers.__version__},
-    }  # fmt: skip
-    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    logger.info("prm %s: %d steps, loss %s -> %s, saved to %s", info["mode"], metrics["steps"],
-                metrics["first_loss"], metrics["last_loss"], out)
-    return TrainResult(out, info, metrics, trainer)
+    def finish(out: Path) -> None:
+        trainer.processing_class.save_pretrained(str(out))
+        info["lora"] = (out / ADAPTER_FILE).is_file()
+        (out / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+
+    metrics = {"mode": info["mode"], "data": data, "prm": dataclasses.asdict(config)}
+    result = kit.fit(trainer, output_dir, METRICS_FILE, metrics, finish)
+    result.info = read_info(result.output_dir)  # every process: the main one wrote it before the others went on
+    m = result.metrics
+    logger.info("prm %s: %d steps, loss %s -> %s, saved to %s", info["mode"], m["steps"], m["first_loss"],
+                m["last_loss"], result.output_dir)
+    return result
 
 
 def read_info(path: str | Path) -> dict[str, Any]:

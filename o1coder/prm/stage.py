@@ -20,6 +20,7 @@ from o1coder.prm.config import PRMConfig, prm_config
 from o1coder.prm.data import RunTrees, load_run_trees, pairwise_rows, pointwise_rows, split_problems
 from o1coder.prm.evaluate import PRMEvaluation, evaluate
 from o1coder.prm.modeling import TrainResult, read_info
+from o1coder.trainkit import is_main_process, wait_for_everyone
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +67,14 @@ def train_on_run(run: str, recipe: dict[str, Any], mode: str | None = None, out:
         rows = pairwise_rows(train.trees, train.problems, config.min_margin)
         result = train_pairwise(rows, model_config(recipe), config, out, info)
     evaluation = None
-    if heldout_ids:
+    if heldout_ids and is_main_process():  # under a multi-process launch, one evaluation and one eval.json
         from o1coder.prm.scorer import PRMScorer
 
         trainer = result.trainer
         scorer = PRMScorer(trainer.model, trainer.processing_class, result.info, config.score_batch_size)
         evaluation = _evaluate(scorer, data.select(heldout_ids), config, result.info)
         _write_eval(out, evaluation, data.run_id, heldout_ids)
+    wait_for_everyone()
     return result, evaluation
 
 

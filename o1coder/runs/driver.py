@@ -73,17 +73,11 @@ def run_search(recipe: dict[str, Any] | None, problem_spec: str | None = None, *
             log.info("run %s has no problem left to search", run_id)
             store.set_status(run_id, "finished")
             return run_id
-        try:  # search_problems records how its own loop ends; this covers building the model and the sandbox
+        with store.guard(run_id, finish=False):  # search_problems finishes the run; this covers the model, sandbox
             generator, sandbox = _build(recipe, workers)
             with sandbox:
                 search_problems(store, run_id, todo, generator=generator, sandbox=sandbox, recipe=recipe,
                                 progress=progress)
-        except KeyboardInterrupt:
-            store.set_status(run_id, "interrupted")
-            raise
-        except BaseException as error:
-            store.set_status(run_id, "failed", error=_describe(error))
-            raise
     return run_id
 
 
@@ -112,7 +106,7 @@ def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *
     if progress:
         progress(RunProgress(run_id, run.problems_planned, run.problems_done, run.problems_passed, run.pass_rate,
                              run.tokens, run.executions))
-    try:
+    with store.guard(run_id):
         for problem in problems:
             store.start_problem(run_id, problem.id)
             result = search(problem, generator, sandbox, config, observer=observer, sampling=sampling)
@@ -123,15 +117,6 @@ def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *
                 progress(RunProgress(run_id, totals["planned"], totals["done"], totals["passed"], totals["pass_rate"],
                                      totals["prompt_tokens"] + totals["completion_tokens"], totals["executions"],
                                      problem.id))
-    except KeyboardInterrupt:
-        store.set_status(run_id, "interrupted")
-        log.warning("run %s interrupted; continue it with --resume %s", run_id, run_id)
-        raise
-    except BaseException as error:
-        store.set_status(run_id, "failed", error=_describe(error))
-        log.error("run %s failed: %s", run_id, _describe(error))
-        raise
-    store.set_status(run_id, "finished")
     log.info("run %s: store writes took %.3f s over %d commits", run_id, observer.seconds, observer.commits)
 
 
@@ -224,8 +209,4 @@ def _check_same(run: readers.RunInfo, recipe: dict | None, spec: str | None, lim
 
 def _comparable(recipe: dict) -> str:
     return json.dumps(recipe, sort_keys=True, default=str)
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 

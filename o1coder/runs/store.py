@@ -13,7 +13,8 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,29 @@ class RunStore:
             self.conn.execute("UPDATE runs SET status = ?, error = ?, ended = ? WHERE id = ?",
                               (status, error, None if status == "running" else now, run_id))
             self._beat(run_id, now)
+
+    @contextmanager
+    def guard(self, run_id: str, finish: bool = True) -> Iterator[None]:
+        """Record how the block ends for run ``run_id``: ``interrupted`` on Ctrl-C (KeyboardInterrupt, resumable),
+        ``failed`` with the error on any other exception (both re-raised), ``finished`` when the block completes
+        (unless ``finish`` is false: an outer caller finishes the run).
+
+        >>> with store.guard(run_id):
+        ...     search_problems(...)
+        """
+        try:
+            yield
+        except KeyboardInterrupt:
+            self.set_status(run_id, "interrupted")
+            log.warning("run %s interrupted; continue it with --resume %s", run_id, run_id)
+            raise
+        except BaseException as error:
+            described = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            self.set_status(run_id, "failed", error=described)
+            log.error("run %s failed: %s", run_id, described)
+            raise
+        if finish:
+            self.set_status(run_id, "finished")
 
     # --- problems and nodes -------------------------------------------------------------------------------------
 

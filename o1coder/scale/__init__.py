@@ -6,6 +6,7 @@
 - ``driver`` / ``actors`` / ``cluster``: ``o1coder search --ray [ADDRESS]``; Ray (the ``scale`` extra) is imported
   only when a distributed run starts.
 - ``launch``: ``--accelerate-config FILE`` on the training verbs re-runs the command under ``accelerate launch``.
+- ``stages``: the loop's training stages as ``accelerate launch`` jobs (``o1coder loop --accelerate-config FILE``).
 - ``memory``: parameter counts, LoRA sizes, optimizer states and KV cache of the real presets' models.
 
 Importing this package is cheap (no Ray, no torch, not the run store): every CLI parser that offers

@@ -28,7 +28,7 @@ from typing import Any
 
 from o1coder.problems import Problem
 from o1coder.runs import db, readers
-from o1coder.runs.driver import Progress, RunProgress, _describe, check_recipe, planned_problems
+from o1coder.runs.driver import Progress, RunProgress, check_recipe, planned_problems
 from o1coder.runs.recorder import StoreObserver
 from o1coder.runs.store import RunStore
 from o1coder.scale.actors import ProblemDone, RolloutUpdate, SearchWorker
@@ -60,27 +60,20 @@ def run_search_ray(recipe: dict[str, Any] | None, problem_spec: str | None = Non
             store.set_status(run_id, "finished")
             return run_id
         joined, scheduler = False, None
-        try:
-            # a local cluster gets this machine's cores, or more logical CPUs when more actors were asked for
-            local_cpus = None if actors is None else max(os.cpu_count() or 1, math.ceil(actors * (actor_cpus or 1)))
-            joined = connect(address, num_cpus=local_cpus, **(init_kwargs or {}))
-            scheduler = Scheduler(ray, store, run_id, recipe, workers=workers, progress=progress,
-                                  max_attempts=max_attempts, start_timeout=start_timeout)
-            scheduler.run(todo, actors=actors, actor_cpus=actor_cpus)
-        except KeyboardInterrupt:
-            store.set_status(run_id, "interrupted")
-            log.warning("run %s interrupted; continue it with --resume %s", run_id, run_id)
-            raise
-        except BaseException as error:
-            store.set_status(run_id, "failed", error=_describe(error))
-            log.error("run %s failed: %s", run_id, _describe(error))
-            raise
-        finally:
-            if scheduler is not None:
-                scheduler.close()
-            if joined:
-                ray.shutdown()
-        store.set_status(run_id, "finished")
+        with store.guard(run_id):
+            try:
+                # a local cluster gets this machine's cores, or more logical CPUs when more actors were asked for
+                local_cpus = None if actors is None else max(os.cpu_count() or 1,
+                                                             math.ceil(actors * (actor_cpus or 1)))
+                joined = connect(address, num_cpus=local_cpus, **(init_kwargs or {}))
+                scheduler = Scheduler(ray, store, run_id, recipe, workers=workers, progress=progress,
+                                      max_attempts=max_attempts, start_timeout=start_timeout)
+                scheduler.run(todo, actors=actors, actor_cpus=actor_cpus)
+            finally:
+                if scheduler is not None:
+                    scheduler.close()
+                if joined:
+                    ray.shutdown()
     return run_id
 
 

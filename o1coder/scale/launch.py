@@ -18,6 +18,7 @@ All processes must write to the same folder, so ``--out`` is required with the o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import logging
 import os
@@ -112,6 +113,25 @@ def _relaunching(func: Callable[[argparse.Namespace], int]) -> Callable[[argpars
             print(f"o1coder: relaunching under `accelerate launch --config_file {args.accelerate_config}`",
                   file=sys.stderr)
         code = maybe_relaunch(args)
-        return func(args) if code is None else code
+        if code is not None:
+            return code
+        if not os.environ.get(CHILD_ENV):
+            return func(args)
+        return run_as_launched_process(func, args)
 
     return run
+
+
+def run_as_launched_process(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a verb inside one process of a launch: the summary is printed once (by rank 0; the other ranks' stdout
+    is dropped, their logs still go to stderr), and the process group is destroyed before the interpreter exits,
+    on success and on error alike, so no rank is left holding the group's threads at teardown."""
+    from o1coder.trainkit import is_main_process, release_process_group
+
+    try:
+        if is_main_process():
+            return func(args)
+        with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+            return func(args)
+    finally:
+        release_process_group()

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from o1coder import validators
+
 ALGORITHMS = ("mcts", "best_of_n", "beam")
 SELECTIONS = ("uct", "puct")
 PRIORS = ("logprob", "prm")
@@ -151,12 +153,10 @@ class SearchConfig:
                 self._fail(name, "true or false")
 
     def _fail(self, name: str, expected: str) -> None:
-        raise ValueError(f"SearchConfig.{name} must be {expected}; got {getattr(self, name)!r}")
+        validators.fail("SearchConfig", name, expected, getattr(self, name))
 
     def _int(self, name: str, minimum: int) -> None:
-        value = getattr(self, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            self._fail(name, f"an integer >= {minimum}")
+        validators.integer("SearchConfig", name, getattr(self, name), minimum)
 
     def _number(self, name: str) -> float:
         value = getattr(self, name)

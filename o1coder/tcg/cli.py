@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from o1coder.cliargs import add_common_args
+
 RUNS_DIR_HELP = "runs directory for default outputs (default: $O1CODER_RUNS_DIR, else data/runs)"
 
 
@@ -23,13 +25,10 @@ def add_tcg_parser(sub) -> None:
 
     def step(name: str, help: str, func, problems: str):
         p = steps.add_parser(name, help=help, description=help)
-        p.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
-        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a recipe value, e.g. --set tcg.sft.max_steps=10 (repeatable)")
+        add_common_args(p, set_example="tcg.sft.max_steps=10", runs_dir_help=RUNS_DIR_HELP)
         p.add_argument("--problems", default=problems, metavar="SPEC",
                        help=f"'bundled', 'bundled:train', 'bundled:eval', 'NAME:PATH' or 'NAME' (default {problems})")
         p.add_argument("--limit", type=int, help="only the first N problems")
-        p.add_argument("--runs-dir", help=RUNS_DIR_HELP)
         p.set_defaults(func=func)
         return p
 
@@ -64,9 +63,9 @@ def add_tcg_parser(sub) -> None:
 
 # -- shared set-up -----------------------------------------------------------------------------------------------
 def _recipe(args):
-    from o1coder.config import apply_overrides, load_recipe
+    from o1coder.cliargs import recipe_from_args
 
-    return apply_overrides(load_recipe(args.recipe), args.set)
+    return recipe_from_args(args)
 
 
 def _problems(args):

@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from o1coder import validators as v
 from o1coder.config import from_dict
+
+WHERE = "TCGConfig"  # how recipe errors name this section's keys
 
 
 def _help(text: str) -> dict[str, str]:
@@ -84,33 +87,17 @@ class TCGConfig:
         for name, minimum in (("cases_per_sample", 1), ("solutions_per_problem", 1), ("max_length", 16),
                               ("max_cases", 1), ("max_field_chars", 1), ("lora_r", 1), ("lora_alpha", 1),
                               ("samples", 1), ("seed", 0)):  # fmt: skip
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                _bad(name, f"an integer >= {minimum}", value)
+            v.integer(WHERE, name, getattr(self, name), minimum)
         for name in ("chat", "load_in_4bit"):
-            if not isinstance(getattr(self, name), bool):
-                _bad(name, "true or false", getattr(self, name))
-        dropout = self.lora_dropout
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            _bad("lora_dropout", "a number in [0, 1)", dropout)
-        targets = self.lora_target_modules
-        if not (isinstance(targets, str) and targets) and not (
-            isinstance(targets, list) and targets and all(isinstance(t, str) and t for t in targets)
-        ):
-            _bad("lora_target_modules", "'all-linear' or a non-empty list of module names", targets)
+            v.boolean(WHERE, name, getattr(self, name))
+        v.number(WHERE, "lora_dropout", self.lora_dropout, 0, 1, high_open=True)
+        v.module_names(WHERE, "lora_target_modules", self.lora_target_modules)
         for name in ("sft", "dpo", "sampling"):
-            if not isinstance(getattr(self, name), Mapping):
-                _bad(name, "a mapping of keyword arguments", getattr(self, name))
-            setattr(self, name, dict(getattr(self, name)))
+            setattr(self, name, v.mapping(WHERE, name, getattr(self, name)))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> TCGConfig:
         return from_dict(cls, data, section="tcg")
-
-
-def _bad(name: str, expected: str, value: object) -> None:
-    """Recipe mistakes are ValueErrors naming the key, the expected form and the value (the CLI prints them)."""
-    raise ValueError(f"TCGConfig.{name} must be {expected}; got {value!r}")
 
 
 def tcg_config(recipe: Mapping[str, Any]) -> TCGConfig:

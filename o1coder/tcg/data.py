@@ -229,10 +229,10 @@ def row_length(row: dict, tokenizer) -> int:
 
 def filter_by_length(rows: list[dict], tokenizer, max_length: int, report: DataReport | None = None) -> list[dict]:
     """Rows that fit in ``max_length`` tokens; the others are counted as ``skipped_too_long``."""
-    kept = [row for row in rows if row_length(row, tokenizer) <= max_length]
+    from o1coder.trainkit import keep_fitting
+
+    kept, dropped = keep_fitting(rows, lambda row: row_length(row, tokenizer), max_length)
     if report is not None:
-        report.counts["skipped_too_long"] += len(rows) - len(kept)
+        report.counts["skipped_too_long"] += dropped
         report.rows = len(kept)
-    if len(kept) < len(rows):
-        logger.info("skipped %d of %d rows longer than %d tokens", len(rows) - len(kept), len(rows), max_length)
     return kept

@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from o1coder import trainkit as kit
 from o1coder.config import ModelConfig
 from o1coder.tcg.config import TCGConfig
 from o1coder.tcg.data import DataReport, filter_by_length
+from o1coder.trainkit import TrainResult
 
 logger = logging.getLogger(__name__)
 
@@ -26,52 +27,23 @@ ADAPTER_FILE = "adapter_config.json"
 METRICS_FILE = "metrics.json"
 
 
-@dataclass
-class TrainResult:
-    """Where the trained adapter went and what training logged (also written to ``metrics.json`` there)."""
-
-    output_dir: Path
-    metrics: dict[str, Any] = field(default_factory=dict)
-    trainer: Any = field(default=None, repr=False)  # the TRL trainer (its .model is the trained PeftModel)
-
-
 def _require_training_libraries():
-    try:
-        import datasets  # noqa: F401
-        import peft  # noqa: F401
-        import transformers  # noqa: F401
-        import trl  # noqa: F401
-    except ImportError as error:
-        raise ImportError(f"TCG training needs transformers, trl, peft and datasets ({error.name} is missing): "
-                          "pip install 'o1coder[train]'") from error
+    kit.require_training_libraries("TCG training")
 
 
 def lora_config(config: TCGConfig):
     """The peft LoraConfig of the recipe (the paper: r=1 on all projections)."""
-    from peft import LoraConfig
-
-    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=config.lora_target_modules, task_type="CAUSAL_LM")
+    return kit.lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.lora_target_modules)
 
 
 def trainer_args(kind: str, config: TCGConfig, output_dir: str | Path):
     """TRL's SFTConfig / DPOConfig: our defaults, then the recipe's ``tcg.sft`` / ``tcg.dpo`` keys on top."""
-    import torch
     from trl import DPOConfig, SFTConfig
 
     cls, overrides = {"sft": (SFTConfig, config.sft), "dpo": (DPOConfig, config.dpo)}[kind]
-    on_cpu = not torch.cuda.is_available()
-    defaults: dict[str, Any] = {
-        "output_dir": str(output_dir), "learning_rate": 5e-4, "max_length": config.max_length, "seed": config.seed,
-        "logging_steps": 1, "save_strategy": "no", "report_to": "none", "activation_checkpointing": False,
-    }  # fmt: skip
-    if on_cpu:
-        defaults.update(use_cpu=True, bf16=False)
-    try:
-        return cls(**{**defaults, **overrides})
-    except TypeError as error:  # an unknown keyword: name it and where it came from
-        raise ValueError(f"tcg.{kind} has a key that TRL's {cls.__name__} does not take ({error}); see "
-                         f"`python -c 'from trl import {cls.__name__}; help({cls.__name__})'`") from None
+    defaults = {"output_dir": str(output_dir), "learning_rate": 5e-4, "max_length": config.max_length,
+                "seed": config.seed}
+    return kit.trainer_arguments(cls, f"tcg.{kind}", defaults, overrides, activation_checkpointing=False)
 
 
 def load_model(name_or_path: str, model_config: ModelConfig, config: TCGConfig):
@@ -83,9 +55,10 @@ def load_model(name_or_path: str, model_config: ModelConfig, config: TCGConfig):
     from o1coder.models.transformers_backend import resolve_dtype
 
     kwargs: dict[str, Any] = {"trust_remote_code": model_config.trust_remote_code}
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = "cuda" if kit.on_gpu() else "cpu"
     kwargs["dtype"] = resolve_dtype(model_config.dtype, device)
     if config.load_in_4bit:
+        kwargs["device_map"] = {"": kit.process_device()}  # a 4-bit model cannot move: load it on this rank's GPU
         if device != "cuda":
             raise ValueError("tcg.load_in_4bit (QLoRA) needs a CUDA GPU; on a CPU set it to false (plain LoRA)")
         try:
@@ -195,27 +168,15 @@ def _has_tokenizer(folder: str | Path) -> bool:
 
 def fit(trainer, stage: str, output_dir: str | Path, config: TCGConfig, report: DataReport | None = None,
         extra: dict | None = None) -> TrainResult:
-    """Train, save the adapter (and tokenizer) to ``output_dir``, write metrics.json there."""
-    import peft
-    import transformers
-    import trl
-
-    trainer.train()
-    trainer.save_model(str(output_dir))
-    history = list(trainer.state.log_history)
-    losses = [entry["loss"] for entry in history if "loss" in entry]
-    metrics = {
-        "stage": stage, "steps": trainer.state.global_step, "first_loss": losses[0] if losses else None,
-        "last_loss": losses[-1] if losses else None, "log_history": history,
-        "data": report.to_dict() if report is not None else None, "tcg": dataclasses.asdict(config), **(extra or {}),
-        "versions": {"trl": trl.__version__, "transformers": transformers.__version__, "peft": peft.__version__},
-    }  # fmt: skip
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-    logger.info("tcg %s: %d steps, loss %s -> %s, saved to %s", stage, metrics["steps"], metrics["first_loss"],
-                metrics["last_loss"], out)
-    return TrainResult(out, metrics, trainer)
+    """Train, save the adapter (and tokenizer) to ``output_dir``, write metrics.json there (the main process
+    writes, every process waits: :func:`o1coder.trainkit.fit`)."""
+    metrics = {"stage": stage, "data": report.to_dict() if report is not None else None,
+               "tcg": dataclasses.asdict(config), **(extra or {})}
+    result = kit.fit(trainer, output_dir, METRICS_FILE, metrics)
+    m = result.metrics
+    logger.info("tcg %s: %d steps, loss %s -> %s, saved to %s", stage, m["steps"], m["first_loss"], m["last_loss"],
+                result.output_dir)
+    return result
 
 
 def load_trained(output_dir: str | Path, model_config: ModelConfig, config: TCGConfig | None = None):

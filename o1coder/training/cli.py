@@ -15,20 +15,19 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-RUNS_DIR_HELP = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
+from o1coder.cliargs import add_common_args, recipe_from_args
+
+DPO_PAIRS_FILE = "dpo_pairs.jsonl"  # beside the new policy: what `o1coder rl` trained on
 
 
 def add_training_parsers(sub) -> None:
     """Add the ``sft``, ``rl``, ``loop`` and ``demo`` verbs to the ``o1coder`` sub-command parser ``sub``."""
 
     def common(p, problems_help: str):
-        p.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
-        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a recipe value, e.g. --set training.sft.max_steps=10 (repeatable)")
+        add_common_args(p, set_example="training.sft.max_steps=10")
         p.add_argument("--run", action="append", default=[], metavar="RUN", help=problems_help)
         p.add_argument("--model", help="the policy to start from: a checkpoint folder (default: model.name_or_path)")
         p.add_argument("--out", help="output folder of the new policy (default: <runs dir>/policy/<verb>-TIME)")
-        p.add_argument("--runs-dir", help=RUNS_DIR_HELP)
         p.add_argument("--limit", type=int, help="only the first N problems of --problems / --traces")
 
     s = sub.add_parser("sft", help="policy SFT on D+ of search runs and/or stored reasoning traces",
@@ -58,26 +57,32 @@ def add_training_parsers(sub) -> None:
                         "merge the trees, train the PRM, update the policy (SFT in round 0, then DPO or GRPO), "
                         "evaluate on held-out problems. Everything goes to the run store; --resume RUN continues "
                         "a stopped or killed loop at its unfinished stage.")
-    lp.add_argument("--recipe", help="preset name or YAML file (not needed with --resume)")
-    lp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a recipe value")
+    add_common_args(lp, recipe_default=None, set_example="loop.rounds=3",
+                    recipe_help="preset name or YAML file (default tiny-cpu; not needed with --resume)")
     lp.add_argument("--rounds", type=int, help="number of rounds (default: loop.rounds)")
     lp.add_argument("--resume", metavar="RUN", help="continue this loop run (its recorded recipe is used)")
-    lp.add_argument("--runs-dir", help=RUNS_DIR_HELP)
     lp.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
+    lp.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                    help="search on Ray actors (pip install 'o1coder[scale]'): alone, a Ray cluster on this machine; "
+                    "with ADDRESS ('auto', 'ray://HOST:10001'), that one (sets loop.ray)")
+    lp.add_argument("--actors", type=int, help="with --ray: search actors (default: as many as the cluster holds)")
+    lp.add_argument("--accelerate-config", metavar="FILE",
+                    help="train every stage under `accelerate launch` with this config (a YAML file or a preset "
+                    "such as ddp-8gpu; sets loop.accelerate_config); the loop itself stays one process")
     lp.set_defaults(func=_cmd_loop)
 
     d = sub.add_parser("demo", help="the offline showcase: tiny model, SFT on the bundled traces, one full round",
                        description="Builds the tiny model, shows a first search tree within seconds, fine-tunes "
                        "the model on the bundled reasoning traces, then runs one self-play round on bundled "
                        "problems. Offline; a few minutes on a laptop CPU. Watch it with `make app`.")
-    d.add_argument("--runs-dir", help=RUNS_DIR_HELP)
+    add_common_args(d, recipe=False)
     d.set_defaults(func=_cmd_demo)
 
 
 def _recipe(args):
-    from o1coder.config import apply_overrides, load_recipe
+    from o1coder.cliargs import recipe_from_args
 
-    return apply_overrides(load_recipe(args.recipe), args.set)
+    return recipe_from_args(args)
 
 
 def _out(args, verb: str) -> Path:
@@ -137,6 +142,7 @@ def _cmd_rl(args: argparse.Namespace) -> int:
     from o1coder.runs.driver import sandbox_settings
     from o1coder.search.config import search_config
     from o1coder.training import alpha_at, loop_config, reward_tests_for, training_config
+    from o1coder.trainkit import computed_once, share_of_cores
     from o1coder.training.rounds import load_scorer, resolve
 
     recipe = _recipe(args)
@@ -150,26 +156,34 @@ def _cmd_rl(args: argparse.Namespace) -> int:
                      rounds=config.alpha_rounds or loop_config(recipe).rounds)
     search = search_config(recipe)
     outcome_alpha = config.outcome_alpha if config.outcome_alpha is not None else search.alpha
-    scorer, out = load_scorer(args.prm, recipe), _out(args, method)
+    out = _out(args, method)
     limits, workers = sandbox_settings(recipe)
-    with Sandbox(limits=limits, workers=workers) as sandbox:
-        tests_for = reward_tests_for(search)
-        if method == "grpo":
-            from o1coder.training import train_grpo
+    tests_for = reward_tests_for(search)
+    if method == "grpo":
+        from o1coder.training import train_grpo
 
+        # under accelerate every rank samples and scores its own completions: each gets its share of the cores
+        # for its sandbox, and its PRM goes on its own device (o1coder.trainkit.process_device)
+        with Sandbox(limits=limits, workers=share_of_cores(workers)) as sandbox:
             result = train_grpo(problems, args.model, out, config, model_config(recipe), sandbox, tests_for,
-                                alpha=alpha, outcome_alpha=outcome_alpha, scorer=scorer)
-            reward = result.metrics["mean_reward"]
-            print(f"grpo: {len(problems)} problems, {result.metrics['steps']} steps, mean phi "
-                  f"{'-' if reward is None else f'{reward:.3g}'}; policy saved to {result.output_dir}")
-            return 0
-        pairs = _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, scorer, alpha, outcome_alpha)
-        if not pairs:
-            raise ValueError("no preference pair: every candidate has the same phi (add 'references' to "
-                             "training.pair_sources, more samples, or a --run with varied rewards)")
-        from o1coder.training import train_dpo
+                                alpha=alpha, outcome_alpha=outcome_alpha, scorer=load_scorer(args.prm, recipe))
+        reward = result.metrics["mean_reward"]
+        print(f"grpo: {len(problems)} problems, {result.metrics['steps']} steps, mean phi "
+              f"{'-' if reward is None else f'{reward:.3g}'}; policy saved to {result.output_dir}")
+        return 0
 
-        result = train_dpo(pairs, args.model, out, config, model_config(recipe))
+    def pairs_of_the_main_process() -> list[dict]:  # one engine, one PRM, one sandbox: the other ranks wait
+        with Sandbox(limits=limits, workers=workers) as sandbox:
+            return _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, load_scorer(args.prm, recipe),
+                              alpha, outcome_alpha)
+
+    pairs = computed_once(out / DPO_PAIRS_FILE, pairs_of_the_main_process)
+    if not pairs:
+        raise ValueError("no preference pair: every candidate has the same phi (add 'references' to "
+                         "training.pair_sources, more samples, or a --run with varied rewards)")
+    from o1coder.training import train_dpo
+
+    result = train_dpo(pairs, args.model, out, config, model_config(recipe))
     print(f"dpo: {len(pairs)} pairs (alpha {alpha:.2f}), {result.metrics['steps']} steps, loss {_losses(result)}; "
           f"policy saved to {result.output_dir}")
     return 0
@@ -214,9 +228,14 @@ def _print_stage(stage: str, message: str) -> None:
 def _cmd_loop(args: argparse.Namespace) -> int:
     from o1coder.loop import run_loop
 
-    if args.resume and (args.recipe or args.set or args.rounds):
-        raise ValueError("a resumed loop keeps its recorded recipe and rounds: give only --resume RUN")
-    recipe = None if args.resume else _recipe(argparse.Namespace(recipe=args.recipe or "tiny-cpu", set=args.set))
+    cluster = _cluster_overrides(args)
+    if args.resume and (args.recipe or args.set or args.rounds or cluster):
+        raise ValueError("a resumed loop keeps its recorded recipe, rounds, --ray and --accelerate-config: give only "
+                         "--resume RUN")
+    if args.actors and not args.ray:
+        raise ValueError("--actors sizes the Ray search: add --ray (or --ray ADDRESS)")
+    recipe = None if args.resume else recipe_from_args(argparse.Namespace(recipe=args.recipe,
+                                                                          set=[*args.set, *cluster]), "tiny-cpu")
     try:
         with _sigterm_stops():
             run_id = run_loop(recipe, rounds=args.rounds, runs_dir=args.runs_dir, resume=args.resume,
@@ -227,6 +246,15 @@ def _cmd_loop(args: argparse.Namespace) -> int:
         return 130
     _print_summary(run_id, args.runs_dir)
     return 0
+
+
+def _cluster_overrides(args: argparse.Namespace) -> list[str]:
+    """``--ray``, ``--actors`` and ``--accelerate-config`` as recipe overrides of the ``loop:`` section, so the run
+    records them and a resumed loop runs the same way."""
+    import json
+
+    values = {"ray": args.ray, "ray_actors": args.actors, "accelerate_config": args.accelerate_config}
+    return [f"loop.{key}={json.dumps(value)}" for key, value in values.items() if value is not None]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

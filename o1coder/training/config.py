@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from o1coder import validators as v
 from o1coder.config import from_dict
 from o1coder.training.phi import SCHEDULES
 
@@ -27,22 +28,15 @@ def _help(text: str) -> dict[str, str]:
 
 
 def _check_int(section: str, name: str, value: object, minimum: int, optional: bool = False) -> None:
-    if optional and value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{section}.{name} must be an integer >= {minimum}{' or null' if optional else ''}; "
-                         f"got {value!r}")
+    v.integer(section, name, value, minimum, optional=optional)
 
 
 def _check_unit(section: str, name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValueError(f"{section}.{name} must be a number in [0, 1]; got {value!r}")
-    return float(value)
+    return v.number(section, name, value, 0, 1)
 
 
 def _check_bool(section: str, name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{section}.{name} must be true or false; got {value!r}")
+    v.boolean(section, name, value)
 
 
 @dataclass
@@ -202,6 +196,21 @@ class LoopConfig:
         metadata=_help("torch CPU threads for the loop's process (null: torch's default). On a small shared CPU "
                        "1 is often several times faster than 2."),
     )  # fmt: skip
+    ray: str | None = field(
+        default=None,
+        metadata=_help("Run the search stages (and search evaluations) on Ray actors (the scale extra): 'local' "
+                       "starts a Ray cluster on this machine, an address ('auto', 'ray://HOST:10001') joins one; "
+                       "null searches in the loop's process. `o1coder loop --ray [ADDRESS]` sets it."),
+    )  # fmt: skip
+    ray_actors: int | None = field(
+        default=None, metadata=_help("With ray: search actors (null: as many as the cluster holds).")
+    )
+    accelerate_config: str | None = field(
+        default=None,
+        metadata=_help("Run every training stage (warm start, SFT, PRM, DPO/GRPO) under `accelerate launch` with "
+                       "this config (a YAML file or a preset such as ddp-8gpu): one process per GPU, the loop stays "
+                       "one process. Null trains in the loop's process. `o1coder loop --accelerate-config` sets it."),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         s = "loop"
@@ -221,6 +230,11 @@ class LoopConfig:
         if self.evaluator not in EVALUATORS:
             raise ValueError(f"{s}.evaluator must be one of {', '.join(map(repr, EVALUATORS))}; "
                              f"got {self.evaluator!r}")
+        _check_int(s, "ray_actors", self.ray_actors, 1, optional=True)
+        for name in ("ray", "accelerate_config"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                v.fail(s, name, "a non-empty string or null", value)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> LoopConfig:

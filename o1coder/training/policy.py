@@ -11,13 +11,13 @@ reported to outside services.
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from o1coder import trainkit as kit
 from o1coder.config import ModelConfig
+from o1coder.trainkit import TrainResult
 from o1coder.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
@@ -27,74 +27,34 @@ ADAPTER_CONFIG = "adapter_config.json"
 TRL_CONFIGS = {"sft": "SFTConfig", "dpo": "DPOConfig", "grpo": "GRPOConfig"}
 
 
-@dataclass
-class TrainResult:
-    """A trained policy checkpoint and what training logged (also in ``training.json`` there)."""
-
-    output_dir: Path
-    metrics: dict[str, Any] = field(default_factory=dict)
-    trainer: Any = field(default=None, repr=False)  # the TRL trainer (its .model is the trained model)
-
-    @property
-    def losses(self) -> list[float]:
-        return [e["loss"] for e in self.metrics.get("log_history", []) if "loss" in e]
-
-
 def require_training_libraries(stage: str) -> None:
-    try:
-        import datasets  # noqa: F401
-        import peft  # noqa: F401
-        import transformers  # noqa: F401
-        import trl  # noqa: F401
-    except ImportError as error:
-        raise ImportError(f"policy {stage} needs transformers, trl, peft and datasets ({error.name} is missing): "
-                          "pip install 'o1coder[train]'") from error
+    kit.require_training_libraries(f"policy {stage}")
 
 
 def on_gpu() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
+    return kit.on_gpu()
 
 
 def trainer_args(kind: str, config: TrainingConfig, output_dir: str | Path, **extra: Any):
     """TRL's SFTConfig / DPOConfig / GRPOConfig: our defaults, then ``extra``, then ``training.<kind>`` on top."""
     import trl
 
-    cls = getattr(trl, TRL_CONFIGS[kind])
-    gpu = on_gpu()
-    kwargs: dict[str, Any] = {
-        "output_dir": str(output_dir), "seed": config.seed, "data_seed": config.seed, "logging_steps": 1,
-        "save_strategy": "no", "report_to": "none", "activation_checkpointing": gpu, **extra,
-    }  # fmt: skip
+    defaults: dict[str, Any] = {"output_dir": str(output_dir), "seed": config.seed, "data_seed": config.seed}
     if kind in ("sft", "dpo"):
-        kwargs["max_length"] = config.max_length
+        defaults["max_length"] = config.max_length
     if kind == "sft":
-        kwargs["completion_only_loss"] = True  # loss on the response (steps + code) only, never on the question
+        defaults["completion_only_loss"] = True  # loss on the response (steps + code) only, never on the question
     if kind == "grpo":
-        kwargs["remove_unused_columns"] = False  # the reward function reads the problem_id column
-    if gpu:
-        import torch
-
-        kwargs["bf16"] = torch.cuda.is_bf16_supported()
-    else:
-        kwargs.update(use_cpu=True, bf16=False)
-    kwargs.update(getattr(config, kind))
-    try:
-        return cls(**kwargs)
-    except TypeError as error:  # an unknown keyword: name it and where it came from
-        raise ValueError(f"training.{kind} has a key that TRL's {cls.__name__} does not take ({error}); see "
-                         f"`python -c 'from trl import {cls.__name__}; help({cls.__name__})'`") from None
+        defaults["remove_unused_columns"] = False  # the reward function reads the problem_id column
+    return kit.trainer_arguments(getattr(trl, TRL_CONFIGS[kind]), f"training.{kind}", {**defaults, **extra},
+                                 getattr(config, kind))
 
 
 def lora_config(config: TrainingConfig):
     """The peft LoraConfig of the recipe, or None when training all weights."""
     if not config.lora:
         return None
-    from peft import LoraConfig
-
-    return LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules=config.lora_target_modules, task_type="CAUSAL_LM")
+    return kit.lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.lora_target_modules)
 
 
 def resolve_policy(path: str | Path | None, model_config: ModelConfig) -> str:
@@ -123,34 +83,18 @@ def load_policy(path: str | Path | None, model_config: ModelConfig):
 
 def fit(trainer, stage: str, output_dir: str | Path, extra: dict | None = None) -> TrainResult:
     """Train, then save the policy to ``output_dir`` as a plain model folder (a LoRA adapter merged), with the
-    tokenizer and ``training.json``. Distributed-safe: every process takes part in ``save_model`` (which gathers
-    sharded weights), only the main process writes the rest."""
-    import transformers
-    import trl
+    tokenizer and ``training.json`` (:func:`o1coder.trainkit.fit`: the main process writes, every process waits)."""
 
-    # with disable_tqdm, transformers prints every log dict to stdout; the history goes to training.json instead
-    trainer.remove_callback(transformers.trainer_callback.PrinterCallback)
-    trainer.train()
-    out = Path(output_dir)
-    trainer.save_model(str(out))
-    history = list(trainer.state.log_history)
-    losses = [entry["loss"] for entry in history if "loss" in entry]
-    rewards = [entry["reward"] for entry in history if "reward" in entry]  # GRPO: the mean phi of each step
-    metrics = {
-        "stage": stage, "steps": trainer.state.global_step, "first_loss": losses[0] if losses else None,
-        "last_loss": losses[-1] if losses else None, "mean_reward": sum(rewards) / len(rewards) if rewards else None,
-        "log_history": history, **(extra or {}),
-        "versions": {"trl": trl.__version__, "transformers": transformers.__version__},
-    }  # fmt: skip
-    if trainer.accelerator.is_main_process:
+    def finish(out: Path) -> None:
         if (out / ADAPTER_CONFIG).is_file():
             merge_adapter(out)
         trainer.processing_class.save_pretrained(str(out))
-        (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2, default=str) + "\n")
-        logger.info("policy %s: %d steps, loss %s -> %s, saved to %s", stage, metrics["steps"],
-                    metrics["first_loss"], metrics["last_loss"], out)
-    trainer.accelerator.wait_for_everyone()
-    return TrainResult(out, metrics, trainer)
+
+    result = kit.fit(trainer, output_dir, METRICS_FILE, {"stage": stage, **(extra or {})}, finish)
+    m = result.metrics
+    logger.info("policy %s: %d steps, loss %s -> %s, saved to %s", stage, m["steps"], m["first_loss"], m["last_loss"],
+                result.output_dir)
+    return result
 
 
 def merge_adapter(folder: Path) -> None:
@@ -165,12 +109,10 @@ def merge_adapter(folder: Path) -> None:
 
 def length_filter(rows: list[dict], tokenizer, max_length: int, fields: tuple[str, ...]) -> tuple[list[dict], int]:
     """Rows whose prompt + longest response fits ``max_length`` tokens, and how many were dropped."""
-    kept = []
-    for row in rows:
+
+    def length(row: dict) -> int:
         prompt = len(tokenizer(row["prompt"], add_special_tokens=False)["input_ids"])
         longest = max(len(tokenizer(row[f], add_special_tokens=False)["input_ids"]) for f in fields)
-        if prompt + longest + 1 <= max_length:  # + 1: the eos token TRL appends
-            kept.append(row)
-    if len(kept) < len(rows):
-        logger.info("dropped %d of %d rows longer than %d tokens", len(rows) - len(kept), len(rows), max_length)
-    return kept, len(rows) - len(kept)
+        return prompt + longest + 1  # + 1: the eos token TRL appends
+
+    return kit.keep_fitting(rows, length, max_length)

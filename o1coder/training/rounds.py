@@ -63,6 +63,34 @@ def search_run(store: RunStore, problems: Sequence[Problem], spec: str, limit: i
     return run_id
 
 
+def search_run_ray(store: RunStore, problems: Sequence[Problem], spec: str, limit: int | None,
+                   recipe: dict[str, Any], *, actors: int | None = None, run_id: str | None = None,
+                   on_created=None, progress=None) -> str:
+    """:func:`search_run` on Ray actors (``o1coder loop --ray``): each actor builds the recipe's policy and a
+    sandbox, streams its trees back, and this process writes them into ``store``. Ray must be initialised
+    (:func:`o1coder.scale.cluster.connect`). The actors end with the search, and with them the GPU memory their
+    engines held, before the next stage starts."""
+    from o1coder.scale.cluster import require_ray
+    from o1coder.scale.driver import Scheduler
+
+    if run_id is not None:
+        pending = set(store.resume_run(run_id))
+        todo = [p for p in problems if p.id in pending]
+    else:
+        run_id = store.create_run(recipe, problems, problem_spec=spec, problem_limit=limit)
+        if on_created is not None:
+            on_created(run_id)
+        todo = list(problems)
+    scheduler = Scheduler(require_ray(), store, run_id, recipe, progress=progress)
+    with store.guard(run_id):
+        try:
+            if todo:
+                scheduler.run(todo, actors=actors)
+        finally:
+            scheduler.close()
+    return run_id
+
+
 def finished_trees(run_id: str, runs_dir: str | Path | None = None) -> list[Tree]:
     """The trees of the run's finished problems, in run order."""
     status = readers.problems(run_id, runs_dir)
@@ -164,6 +192,31 @@ def check_recipe(recipe: dict[str, Any]) -> None:
         from o1coder.evaluation import eval_config
 
         eval_config(recipe, modes=["pseudocode"])
+    check_cluster(config)
+
+
+def check_cluster(config) -> None:
+    """``loop.ray`` needs Ray installed and ``loop.accelerate_config`` a config that exists and accelerate: fail
+    here, before the run starts, naming the option, rather than in round 0 after a search."""
+    if config.ray:
+        from o1coder.scale.cluster import require_ray
+
+        try:
+            require_ray()
+        except ImportError as error:
+            raise ImportError(f"loop.ray (--ray): {error}") from None
+    if config.accelerate_config:
+        from o1coder.scale.launch import resolve_config
+
+        try:
+            resolve_config(config.accelerate_config)
+        except FileNotFoundError as error:
+            raise FileNotFoundError(f"loop.accelerate_config (--accelerate-config): {error}") from None
+        try:
+            import accelerate  # noqa: F401
+        except ImportError:
+            raise ImportError("loop.accelerate_config (--accelerate-config) needs accelerate: "
+                              "pip install 'o1coder[train]'") from None
 
 
 class PolicyGenerators:
