@@ -67,7 +67,8 @@ def search(problem: Problem, generator: Generator, sandbox, config: SearchConfig
     ``execution_cache_hits``, ``wall_seconds``, ``generation_seconds``, ``execution_seconds``, ``observer_seconds``,
     ``overhead_share`` (wall time outside generation and execution), ``rollouts`` (completed paths backpropagated),
     ``nodes``, ``terminals``, ``dead``, ``passing_terminals``, ``max_depth_reached``, ``reward_tests`` (mode and
-    counts), ``stop_reason`` ("rollouts", "passing", "token_budget", "execution_budget", "finished", "depth").
+    counts), ``stop_reason`` ("rollouts", "passing", "token_budget", "execution_budget", "finished", "depth",
+    "exhausted": MCTS found nothing left to learn in the tree, see :mod:`o1coder.search.mcts`).
     """
     ctx = SearchContext(problem, generator, sandbox, config, observer, sampling,
                         prior_fn=prior_fn, reward_tests_fn=reward_tests_fn)

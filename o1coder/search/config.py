@@ -96,6 +96,12 @@ class SearchConfig:
         metadata=_help("Cap on programs executed on the reward tests; checked like max_generated_tokens. "
                        "Null: no cap."),
     )
+    max_reexpansions: int = field(
+        default=1,
+        metadata=_help("MCTS: times a node is sampled again when every child is dead or settled (a terminal already "
+                       "visited, an exhausted subtree) before it is marked exhausted and never selected again; an "
+                       "exhausted root ends the search (stop_reason 'exhausted'). 0: never re-expand."),
+    )  # fmt: skip
     stop_after_passing: int | None = field(
         default=None,
         metadata=_help("Stop once this many terminals pass all reward tests (null: use the whole budget)."),
@@ -128,6 +134,7 @@ class SearchConfig:
             if getattr(self, name) not in allowed:
                 self._fail(name, "one of " + ", ".join(map(repr, allowed)))
         self._int("seed", 0)
+        self._int("max_reexpansions", 0)
         for name in ("rollouts", "k", "max_depth", "beam_width"):
             self._int(name, 1)
         for name in ("max_step_tokens", "max_answer_tokens", "max_generated_tokens", "max_executions",

@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 
 PriorFn = Callable[[Problem, Sequence[Step]], Sequence[float]]
 """``prior_fn(problem, steps) -> one score in [0, 1] per step`` (a process reward model); the last score rates the
-newest step. Used as the PUCT prior (``prior: prm``) and as beam search's value."""
+newest step. Used as the PUCT prior (``prior: prm``) and as beam search's value. A prior_fn that also has
+``score_many([(problem, steps), ...]) -> [scores, ...]`` (e.g. :class:`o1coder.prm.PRMScorer`) rates all the new
+children of a node in one batched call."""
 
 
 class SearchContext:
@@ -85,6 +87,18 @@ class SearchContext:
         self.counts["prompt_tokens"] += sum(samples[0].prompt_tokens for samples in results if samples)
         self.counts["completion_tokens"] += sum(c.completion_tokens for samples in results for c in samples)
         return results
+
+    def score_newest_steps(self, paths: Sequence[Sequence[Step]]) -> list[float]:
+        """The prior_fn's score of each path's newest step: one ``score_many`` call when the prior_fn has it (a
+        PRM batches the forward passes), else one call per path."""
+        if not paths:
+            return []
+        many = getattr(self.prior_fn, "score_many", None)
+        if many is not None:
+            results = many([(self.problem, list(p)) for p in paths])
+        else:
+            results = [self.prior_fn(self.problem, list(p)) for p in paths]
+        return [float(r[-1]) for r in results]
 
     # -- the tree ----------------------------------------------------------------------------------------------
     def add_node(self, parent: Node | None, action: int | None, text: str, step: Step | None = None,
