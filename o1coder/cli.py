@@ -54,6 +54,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if args.set and not args.recipe:
         raise ValueError("--set changes a recipe: give --recipe too (a resumed run keeps its recorded recipe)")
     recipe = apply_overrides(load_recipe(args.recipe), args.set) if args.recipe else None
+    if (args.prm or args.tcg) and recipe is None:
+        raise ValueError("--prm and --tcg start a new run with --recipe (a resumed run uses the PRM and TCG it "
+                         "recorded)")
+    if recipe is not None:
+        from o1coder.guidance import set_guidance
+
+        recipe = set_guidance(recipe, prm=args.prm, tcg=args.tcg)  # checked (and hashed) before the run starts
     state: dict = {}
 
     def progress(p) -> None:
@@ -180,7 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "a stopped, killed or failed run without redoing finished problems.")
     s.add_argument("--recipe", help="preset name (e.g. tiny-cpu) or a YAML file; not needed with --resume")
     s.add_argument("--problems", metavar="SPEC",
-                   help="'bundled', 'bundled:train', 'bundled:eval', 'NAME:PATH' or 'NAME' (not needed with --resume)")
+                   help="'bundled', 'bundled:train', 'bundled:eval', 'NAME:PATH', 'NAME@SPLIT:PATH' (e.g. "
+                   "'mbpp@test:PATH') or 'NAME' (not needed with --resume)")
     s.add_argument("--limit", type=int, help="only the first N problems")
     s.add_argument("--runs-dir", help=runs_dir_help)
     s.add_argument("--resume", metavar="RUN", help="continue this run (its recorded recipe and problems are used)")
@@ -188,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a recipe value, e.g. --set search.rollouts=8 (repeatable)")
     s.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core; "
                    "with --ray: per actor, default its CPUs)")
+    s.add_argument("--prm", metavar="DIR", help="a trained PRM (`o1coder prm train`): the PUCT prior with "
+                   "search.selection=puct and search.prior=prm, or beam search's value")
+    s.add_argument("--tcg", metavar="DIR", help="a trained test case generator (`o1coder tcg sft|dpo`): its tests "
+                   "reward the search with search.reward_tests=generated")
     s.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                    help="spread the problems over Ray actors (pip install 'o1coder[scale]'): alone, start a Ray "
                    "cluster on this machine; with ADDRESS ('auto', 'HOST:6379', 'ray://HOST:10001'), join that one")

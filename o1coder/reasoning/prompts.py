@@ -57,8 +57,10 @@ solution as a single ```python code block."""
 
 def format_question(problem: Problem, *, show_public_tests: bool = True) -> str:
     """The problem as the model sees it: statement, what to write (function signature or stdin/stdout program),
-    and the public tests as examples."""
-    parts = [problem.prompt.strip()]
+    and the public tests as examples. Tests the statement already shows (MBPP's prompt carries its first assert)
+    are not repeated."""
+    statement = problem.prompt.strip()
+    parts = [statement]
     if problem.entry_point:
         signature = function_signature(problem)
         if signature:
@@ -68,8 +70,9 @@ def format_question(problem: Problem, *, show_public_tests: bool = True) -> str:
     else:
         parts.append("Write a complete Python program: it reads its input from standard input and prints the "
                      "answer to standard output.")
-    if show_public_tests and problem.public_tests:
-        parts.append(_format_tests(problem.public_tests))
+    unseen = [t for t in problem.public_tests if t.kind == "stdio" or _as_assert(t) not in statement]
+    if show_public_tests and unseen:
+        parts.append(_format_tests(unseen))
     return "\n\n".join(parts)
 
 

@@ -77,10 +77,14 @@ class TrainingConfig:
                        "o1coder.training.phi.alpha_at)."),
     )  # fmt: skip
     alpha_start: float = field(default=0.9, metadata=_help("alpha(0), in [0, 1]."))
-    alpha_end: float = field(default=0.5, metadata=_help("alpha(t) from round alpha_rounds on, in [0, 1]."))
-    alpha_rounds: int | None = field(
-        default=None, metadata=_help("Rounds over which alpha moves from start to end (null: loop.rounds).")
+    alpha_end: float = field(
+        default=0.5, metadata=_help("alpha(t) at the schedule's last round (t = alpha_rounds - 1) and after, in [0, 1].")
     )
+    alpha_rounds: int | None = field(
+        default=None,
+        metadata=_help("Rounds over which alpha moves from start (round 0) to end (round alpha_rounds - 1) (null: "
+                       "loop.rounds, so the loop's last round uses alpha_end)."),
+    )  # fmt: skip
     gamma: float = field(default=0.9, metadata=_help("Discount of the j-th step's process reward (gamma^j), [0, 1]."))
     outcome_alpha: float | None = field(
         default=None,

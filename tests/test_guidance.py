@@ -1,0 +1,141 @@
+"""A PRM and a TCG given once reach the search: `o1coder search --prm DIR --tcg DIR`, checked before the run,
+recorded with their content hashes, loaded where the search runs.
+
+A tiny TCG (two SFT steps) and a tiny point-wise PRM (two steps on a scripted search's trees) are trained here.
+The policy is a scripted one behind the OpenAI-compatible testing server (it replays the bundled reasoning traces
+with mistakes), so the search has live steps for the PRM to score; the TCG's tests are whatever the tiny TCG writes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+
+from o1coder.bundled import load_bundled
+from o1coder.cli import main
+from o1coder.execution import Limits, Sandbox
+from o1coder.guidance import folder_hash, load_guidance, set_guidance, with_guidance
+from o1coder.models import ScriptedGenerator
+from o1coder.models.testing_server import OpenAICompatibleServer
+from o1coder.runs import list_runs, load_tree
+from o1coder.runs.driver import search_problems
+from o1coder.runs.store import RunStore
+from o1coder.search.scripted import trace_policy
+
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
+PROBLEMS = load_bundled("train")[:2]
+PUCT_PRM = ["--set", "search.selection=puct", "--set", "search.prior=prm"]
+GENERATED = ["--set", "search.reward_tests=generated"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """(prm folder, tcg folder), each trained for two steps on the tiny model."""
+    root = tmp_path_factory.mktemp("guides")
+    tcg = root / "tcg"
+    assert main(["tcg", "sft", "--out", str(tcg), "--limit", "2", "--set", "tcg.sft.max_steps=2",
+                 "--set", "tcg.sampling.max_new_tokens=24"]) == 0
+    runs = root / "runs"
+    recipe = {"name": "scripted", "seed": 0, "search": {"rollouts": 6, "k": 3, "max_depth": 5, "few_shot": False}}
+    with Sandbox(limits=Limits(cpu_seconds=2, wall_seconds=5), workers=2) as sandbox, RunStore(runs) as store:
+        run_id = store.create_run(recipe, PROBLEMS, problem_spec="bundled:train", problem_limit=2)
+        search_problems(store, run_id, PROBLEMS, generator=ScriptedGenerator(trace_policy(PROBLEMS)),
+                        sandbox=sandbox, recipe=recipe)
+    prm = root / "prm"
+    assert main(["prm", "train", "--run", run_id, "--runs-dir", str(runs), "--out", str(prm),
+                 "--set", "prm.trainer.max_steps=2", "--set", "prm.eval_fraction=0"]) == 0
+    return prm, tcg
+
+
+@pytest.fixture(scope="module")
+def server():
+    with OpenAICompatibleServer(ScriptedGenerator(trace_policy(PROBLEMS)), model_name="scripted") as srv:
+        yield srv
+
+
+@pytest.fixture
+def recipe_file(tmp_path, server):
+    recipe = {"name": "scripted", "seed": 0,
+              "model": {"backend": "openai", "name_or_path": "scripted", "base_url": server.url},
+              "sampling": {"max_new_tokens": 512}, "execution": {"workers": 2, "cpu_seconds": 2},
+              "search": {"rollouts": 6, "k": 3, "max_depth": 5, "few_shot": False}}
+    path = tmp_path / "scripted.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def search_cli(recipe_file, runs_dir, *extra) -> int:
+    return main(["search", "--recipe", str(recipe_file), "--problems", "bundled:train", "--limit", "2",
+                 "--runs-dir", str(runs_dir), *extra])
+
+
+def test_search_with_prm_and_tcg_records_and_uses_both(trained, recipe_file, tmp_path):
+    prm, tcg = trained
+    runs = tmp_path / "runs"
+    assert search_cli(recipe_file, runs, "--prm", str(prm), "--tcg", str(tcg), *PUCT_PRM, *GENERATED) == 0
+    [run] = list_runs(runs)
+    assert run.status == "finished"
+    assert run.config["guidance"] == {"prm": str(prm), "prm_sha256": folder_hash(prm),
+                                      "tcg": str(tcg), "tcg_sha256": folder_hash(tcg)}
+    for problem in PROBLEMS:
+        tree = load_tree(run.id, problem.id, runs)
+        split = tree.config["reward_tests"]
+        assert split["mode"] == "generated" and split["n_hidden"] == len(problem.tests)
+        scored = [n for n in tree.nodes[1:] if not n.dead]
+        assert scored and all(n.prm is not None and 0.0 <= n.prm <= 1.0 for n in scored)  # the PRM's scores
+        root_children = [tree.nodes[i] for i in tree.root.children]
+        assert sum(c.prior for c in root_children) == pytest.approx(1.0)  # PUCT priors from the PRM
+        live = [c for c in root_children if not c.dead]
+        total = sum(c.prm for c in live)
+        for child in live:
+            assert child.prior == pytest.approx(child.prm / total)
+        for node in tree.terminals():  # code ran on the TCG's tests, never on the hidden ones
+            assert node.exec["n_tests"] == split["n_reward"]
+
+
+def test_the_same_tcg_writes_the_same_reward_tests(trained):
+    prm, tcg = trained
+    recipe = with_guidance({"search": {"reward_tests": "generated"}}, tcg=tcg)
+    with Sandbox(workers=1) as sandbox:
+        guidance = load_guidance(recipe, sandbox)
+        first = guidance.reward_tests_fn(PROBLEMS[0])
+        assert guidance.reward_tests_fn(PROBLEMS[0]) == first  # generated once per problem, cached
+    assert guidance.prior_fn is None and guidance.record["tcg_sha256"] == folder_hash(tcg)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (GENERATED, "search.reward_tests=generated needs a test case generator: give --tcg DIR"),
+    (PUCT_PRM, "search.selection=puct with search.prior=prm needs a process reward model: give --prm DIR"),
+    (["--prm", "{prm}"], "--prm .* is given but this search would not use it"),
+    (["--tcg", "{tcg}"], "--tcg .* is given but this search would not use it"),
+    (["--prm", "{tcg}", *PUCT_PRM], "is not a trained PRM folder"),
+    (["--tcg", "{missing}", *GENERATED], "no such folder"),
+])
+def test_a_missing_or_wrong_guide_is_an_error_before_the_run(trained, recipe_file, tmp_path, capsys, extra,
+                                                             message):
+    prm, tcg = trained
+    args = [a.format(prm=prm, tcg=tcg, missing=tmp_path / "nope") for a in extra]
+    runs = tmp_path / "runs"
+    assert search_cli(recipe_file, runs, *args) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not (runs / "runs.sqlite").exists() or list_runs(runs) == []  # nothing was recorded
+
+
+def test_a_changed_prm_folder_is_refused_against_its_recorded_hash(trained, recipe_file, tmp_path, capsys):
+    prm, _ = trained
+    copy = tmp_path / "prm"
+    copy.mkdir()
+    for path in prm.iterdir():
+        if path.is_file():
+            (copy / path.name).write_bytes(path.read_bytes())
+    recipe = set_guidance(yaml.safe_load(recipe_file.read_text()), prm=copy)
+    recipe["search"].update(selection="puct", prior="prm")
+    recorded = with_guidance(recipe)
+    assert recorded["guidance"]["prm_sha256"] == folder_hash(prm)  # content, not path or timestamps
+    info = json.loads((copy / "prm.json").read_text())
+    (copy / "prm.json").write_text(json.dumps({**info, "note": "edited"}))
+    with pytest.raises(ValueError, match="its files changed since the run recorded it"):
+        with_guidance(recorded)
