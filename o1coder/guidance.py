@@ -10,10 +10,10 @@ without another argument on each path, and the run store records it with the run
 folder's path and the SHA-256 of its files, so a run says which PRM and TCG it used, and a resumed run refuses a
 folder whose content changed since.
 
-What uses them (:func:`needs_prm`, :func:`reads_prm`, :func:`needs_tcg`): the PRM is the PUCT prior (``search.selection: puct`` with
-``search.prior: prm``) and beam search's value; the TCG writes the reward tests (``search.reward_tests:
-generated``) and the RL outcome's tests. A search that needs one and lacks it, or is given one it would ignore, is an
-error before the run starts, naming the option (never a silent fallback).
+What uses them (:func:`needs_prm`, :func:`reads_prm`, :func:`needs_tcg`): the PRM is the PUCT prior
+(``search.selection: puct`` with ``search.prior: prm``) and beam search's value; the TCG writes the reward tests
+(``search.reward_tests: generated``) and the RL outcome's tests. A search that needs one and lacks it, or is given
+one it would ignore, is an error before the run starts, naming the option (never a silent fallback).
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def test_search_with_prm_and_tcg_records_and_uses_both(trained, recipe_file, tmp
 
 
 def test_the_same_tcg_writes_the_same_reward_tests(trained):
-    prm, tcg = trained
+    _, tcg = trained
     recipe = with_guidance({"search": {"reward_tests": "generated"}}, tcg=tcg)
     with Sandbox(workers=1) as sandbox:
         guidance = load_guidance(recipe, sandbox)

@@ -112,7 +112,8 @@ def test_dead_and_settled_children_are_never_selected_again(sandbox):
 
 def test_max_reexpansions_bounds_the_extra_samples(sandbox):
     no_retry, generator = run(sandbox, max_reexpansions=0)
-    assert no_retry.stats["stop_reason"] == "exhausted" and no_retry.stats["generator_calls"] == 4 == generator.usage.calls
+    assert no_retry.stats["stop_reason"] == "exhausted"
+    assert no_retry.stats["generator_calls"] == 4 == generator.usage.calls
     assert [n.expansions for n in no_retry.tree.nodes if n.expanded] == [1, 1, 1, 1]
     twice, _ = run(sandbox, max_reexpansions=2, rollouts=50)
     assert twice.stats["generator_calls"] == 12 and twice.stats["rollouts"] == 5
@@ -297,7 +298,7 @@ def test_observer_sees_every_node_and_rollout(sandbox):
     assert [e[2] for e in rollouts] == pytest.approx([1.0, 0.0, 0.2, 0.2, 1.0])
     # the last update of the root before each rollout ends carries its new visit count
     root_visits = [e[2] for e in recorder.events if e[0] == "updated" and e[1] == 0]
-    assert root_visits[-1] == 5 and sorted(set(root_visits)) == list(range(0, 6))
+    assert root_visits[-1] == 5 and sorted(set(root_visits)) == list(range(6))
 
 
 def test_puct_with_a_prm_prior_follows_the_prior(sandbox):

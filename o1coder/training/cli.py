@@ -49,6 +49,8 @@ def add_training_parsers(sub) -> None:
     r.add_argument("--problems", metavar="SPEC", help="problems to sample for (default: the --run problems, else "
                                                       "bundled:train)")
     r.add_argument("--prm", help="a trained PRM folder (`o1coder prm train`) for the process rewards")
+    r.add_argument("--tcg", metavar="DIR", help="a trained TCG (`o1coder tcg sft|dpo`): R runs the final code on its "
+                   "tests (needs search.reward_tests=generated)")
     r.add_argument("--round", type=int, default=0, help="round t of alpha(t) (default 0)")
     r.set_defaults(func=_cmd_rl)
     __import__("o1coder.scale.launch", fromlist=["add_accelerate_option"]).add_accelerate_option(r)  # multi-GPU
@@ -64,6 +66,10 @@ def add_training_parsers(sub) -> None:
     lp.add_argument("--resume", metavar="RUN", help="continue this loop run (its recorded recipe is used)")
     lp.add_argument("--runs-dir", help=RUNS_DIR_HELP)
     lp.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
+    lp.add_argument("--tcg", metavar="DIR", help="a trained TCG (`o1coder tcg sft|dpo`) whose tests reward every "
+                    "search and the RL outcome (search.reward_tests=generated; or let the loop train one: loop.tcg)")
+    lp.add_argument("--allow-contamination", action="store_true",
+                    help="evaluate even problems the policy's lineage trained on (by default an error naming them)")
     lp.set_defaults(func=_cmd_loop)
 
     d = sub.add_parser("demo", help="the offline showcase: tiny model, SFT on the bundled traces, one full round",
@@ -134,6 +140,7 @@ def _cmd_sft(args: argparse.Namespace) -> int:
 def _cmd_rl(args: argparse.Namespace) -> int:
     from o1coder.config import model_config
     from o1coder.execution import Sandbox
+    from o1coder.guidance import load_tcg, with_guidance
     from o1coder.runs.driver import sandbox_settings
     from o1coder.search.config import search_config
     from o1coder.training import alpha_at, loop_config, reward_tests_for, training_config
@@ -150,10 +157,18 @@ def _cmd_rl(args: argparse.Namespace) -> int:
                      rounds=config.alpha_rounds or loop_config(recipe).rounds)
     search = search_config(recipe)
     outcome_alpha = config.outcome_alpha if config.outcome_alpha is not None else search.alpha
+    if args.tcg and search.reward_tests != "generated":
+        raise ValueError(f"--tcg {args.tcg} is given but search.reward_tests is {search.reward_tests!r}: add "
+                         "--set search.reward_tests=generated, or drop --tcg")
+    if search.reward_tests == "generated" and not args.tcg:
+        raise ValueError("search.reward_tests=generated needs a test case generator for the RL outcome: give "
+                         "--tcg DIR (a `o1coder tcg sft|dpo` output folder)")
+    guided = with_guidance({**recipe, "search": {**(recipe.get("search") or {}), "algorithm": "beam"}},
+                           prm=args.prm, tcg=args.tcg, require=False)  # beam: any PRM is read; checks the folders
     scorer, out = load_scorer(args.prm, recipe), _out(args, method)
     limits, workers = sandbox_settings(recipe)
     with Sandbox(limits=limits, workers=workers) as sandbox:
-        tests_for = reward_tests_for(search)
+        tests_for = reward_tests_for(search, load_tcg(args.tcg, guided, sandbox) if args.tcg else None)
         if method == "grpo":
             from o1coder.training import train_grpo
 
@@ -214,9 +229,15 @@ def _print_stage(stage: str, message: str) -> None:
 def _cmd_loop(args: argparse.Namespace) -> int:
     from o1coder.loop import run_loop
 
-    if args.resume and (args.recipe or args.set or args.rounds):
-        raise ValueError("a resumed loop keeps its recorded recipe and rounds: give only --resume RUN")
+    if args.resume and (args.recipe or args.set or args.rounds or args.tcg):
+        raise ValueError("a resumed loop keeps its recorded recipe, rounds and TCG: give only --resume RUN")
     recipe = None if args.resume else _recipe(argparse.Namespace(recipe=args.recipe or "tiny-cpu", set=args.set))
+    if recipe is not None:
+        from o1coder.guidance import set_guidance
+
+        recipe = set_guidance(recipe, tcg=args.tcg)
+        if args.allow_contamination:
+            recipe = {**recipe, "loop": {**(recipe.get("loop") or {}), "allow_contamination": True}}
     try:
         with _sigterm_stops():
             run_id = run_loop(recipe, rounds=args.rounds, runs_dir=args.runs_dir, resume=args.resume,

@@ -78,7 +78,7 @@ class TrainingConfig:
     )  # fmt: skip
     alpha_start: float = field(default=0.9, metadata=_help("alpha(0), in [0, 1]."))
     alpha_end: float = field(
-        default=0.5, metadata=_help("alpha(t) at the schedule's last round (t = alpha_rounds - 1) and after, in [0, 1].")
+        default=0.5, metadata=_help("alpha(t) at the schedule's last round (t = alpha_rounds - 1) and after, [0, 1].")
     )
     alpha_rounds: int | None = field(
         default=None,
@@ -187,6 +187,13 @@ class LoopConfig:
         metadata=_help("Train a process reward model each round on the merged trees (o1coder.prm, the recipe's "
                        "prm: section); its scores are phi's r_j. False, or no code path to learn from: r = []."),
     )  # fmt: skip
+    tcg: str = field(
+        default="off",
+        metadata=_help("Train the test case generator as a stage (o1coder.tcg on the training problems' reference "
+                       "solutions, the recipe's tcg: section: SFT, then DPO): 'once' (before round 0), "
+                       "'each_round' (before every round's search) or 'off'. Its tests reward the search and the "
+                       "RL outcome; needs search.reward_tests: generated."),
+    )  # fmt: skip
     merge: str = field(
         default="all",
         metadata=_help("Which rounds' trees train round t: 'all' (rounds 0..t merged, the paper's self-play) or "
@@ -200,6 +207,12 @@ class LoopConfig:
         metadata=_help("'evaluation' (o1coder.evaluation, pseudocode mode: Pass@1 of sampled trajectories on "
                        "hidden tests), 'search' (Pass@1 of the search's answer on hidden tests; writes trees) or "
                        "'auto' (evaluation when installed, else search)."),
+    )  # fmt: skip
+    allow_contamination: bool = field(
+        default=False,
+        metadata=_help("Evaluate problems the policy's lineage trained on (o1coder.runs.lineage). False: the loop "
+                       "refuses before it starts when eval_problems overlap train_problems or warm_start, and "
+                       "before each evaluation, naming the problems."),
     )  # fmt: skip
     threads: int | None = field(
         default=None,
@@ -218,8 +231,10 @@ class LoopConfig:
                                  f"got {getattr(self, name)!r}")
         if self.warm_start is not None and (not isinstance(self.warm_start, str) or not self.warm_start.strip()):
             raise ValueError(f"{s}.warm_start must be a problem spec or null; got {self.warm_start!r}")
-        for name in ("sft_round0", "prm", "baseline"):
+        for name in ("sft_round0", "prm", "baseline", "allow_contamination"):
             _check_bool(s, name, getattr(self, name))
+        if self.tcg not in ("off", "once", "each_round"):
+            raise ValueError(f"{s}.tcg must be 'off', 'once' or 'each_round'; got {self.tcg!r}")
         if self.merge not in ("all", "latest"):
             raise ValueError(f"{s}.merge must be 'all' or 'latest'; got {self.merge!r}")
         if self.evaluator not in EVALUATORS:

@@ -57,4 +57,5 @@ def train_grpo(problems: Sequence[Problem], policy: str | Path | None, output_di
                            outcome_alpha=outcome_alpha, scorer=scorer, extra_rewards=extra_rewards, **args)
     return fit(trainer, "grpo", output_dir, {"alpha": alpha, "gamma": config.gamma, "prm": scorer is not None,
                                             "problems": len(problems),
-                                            "policy": str(policy or model_config.name_or_path)})
+                                            "policy": str(policy or model_config.name_or_path),
+                                            "trained_on": sorted(p.id for p in problems)})

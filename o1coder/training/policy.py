@@ -121,6 +121,12 @@ def load_policy(path: str | Path | None, model_config: ModelConfig):
     return model, tokenizer
 
 
+def problem_ids(rows) -> list[str]:
+    """The problems training rows came from (their ``problem_id``), recorded as the checkpoint's ``trained_on``
+    (:mod:`o1coder.runs.lineage`)."""
+    return sorted({str(r["problem_id"]) for r in rows if r.get("problem_id") is not None})
+
+
 def fit(trainer, stage: str, output_dir: str | Path, extra: dict | None = None) -> TrainResult:
     """Train, then save the policy to ``output_dir`` as a plain model folder (a LoRA adapter merged), with the
     tokenizer and ``training.json``. Distributed-safe: every process takes part in ``save_model`` (which gathers

@@ -53,14 +53,14 @@ def final_program(steps: Sequence[Step], problem: Problem) -> str | None:
 def reward_tests_for(search: SearchConfig, reward_tests_fn: RewardTestsFn | None = None) -> TestsFor:
     """``problem -> the tests that reward it``: the search's split (same mode, seed and fraction), cached by id.
 
-    With ``reward_tests_fn`` (e.g. ``o1coder.tcg.tcg_reward_tests(...)``) the generated tests reward, whatever the
-    search's mode says; without one, mode "generated" falls back to the public tests with a warning.
+    With ``reward_tests_fn`` (e.g. ``o1coder.guidance.load_tcg(...)``) the generated tests reward, whatever the
+    search's mode says; mode "generated" without one is an error (no silent fallback to other tests).
     """
     mode = "generated" if reward_tests_fn is not None else search.reward_tests
     if mode == "generated" and reward_tests_fn is None:
-        logger.warning("search.reward_tests is 'generated' but no reward_tests_fn (TCG) was given: the RL outcome "
-                       "uses the public tests")
-        mode = "public"
+        raise ValueError("search.reward_tests is 'generated': the RL outcome runs the code on the test case "
+                         "generator's tests; give --tcg DIR (a `o1coder tcg sft|dpo` folder), or set "
+                         "search.reward_tests to 'public' or 'heldout'")
     cache: dict[str, tuple[TestCase, ...]] = {}
     lock = threading.Lock()
 
