@@ -33,7 +33,7 @@ from o1coder.runs.lineage import check_contamination
 from o1coder.runs.loop_state import LoopState, loop_dir
 from o1coder.training import rounds as R
 from o1coder.training.config import loop_config, training_config
-from o1coder.training.rewards import reward_tests_for
+from o1coder.training.rewards import outcome_rule, reward_tests_for
 
 log = logging.getLogger(__name__)
 
@@ -392,8 +392,9 @@ class _Loop:
         return alpha_at(t, schedule=c.alpha_schedule, start=c.alpha_start, end=c.alpha_end,
                         rounds=c.alpha_rounds or self.state.rounds)
 
-    def outcome_alpha(self) -> float:
-        return self.training.outcome_alpha if self.training.outcome_alpha is not None else self.search.alpha
+    def outcome_alpha(self):
+        """R's rule (:func:`o1coder.training.rewards.outcome_rule`): the formula's alpha, or tau_pass / tau_fail."""
+        return outcome_rule(self.training, self.search)
 
     def round_dir(self, t: int) -> Path:
         return self.state.folder / f"round-{t}"

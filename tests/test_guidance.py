@@ -139,3 +139,22 @@ def test_a_changed_prm_folder_is_refused_against_its_recorded_hash(trained, reci
     (copy / "prm.json").write_text(json.dumps({**info, "note": "edited"}))
     with pytest.raises(ValueError, match="its files changed since the run recorded it"):
         with_guidance(recorded)
+
+
+def test_rl_outcome_on_generated_tests_needs_the_tcg_and_takes_it(trained, tmp_path, capsys):
+    _, tcg = trained
+    quick = ["--set", "training.dpo={max_steps: 1, per_device_train_batch_size: 1, disable_tqdm: true}",
+             "--set", "training.samples_per_problem=1", "--set", "training.sample_max_tokens=8",
+             "--set", "training.pair_sources=[samples, references]"]
+    base = ["rl", "--method", "dpo", "--problems", "bundled:train", "--limit", "1", *quick]
+    assert main([*base, *GENERATED, "--out", str(tmp_path / "a")]) == 2
+    assert "search.reward_tests=generated needs a test case generator for the RL outcome: give --tcg DIR" in \
+        capsys.readouterr().err
+    assert main([*base, "--tcg", str(tcg), "--out", str(tmp_path / "b")]) == 2  # given but unused
+    assert "--set search.reward_tests=generated, or drop --tcg" in capsys.readouterr().err
+    out = tmp_path / "c"
+    code = main([*base, *GENERATED, "--tcg", str(tcg), "--set", "training.outcome=tau", "--out", str(out)])
+    err = capsys.readouterr().err
+    # the tiny TCG's tests may not separate the reference from the sample (then no pair): either the round trains,
+    # or it stops at the pairs, past every TCG check
+    assert code == 0 and (out / "training.json").is_file() or (code == 2 and "no preference pair" in err)

@@ -60,3 +60,20 @@ def test_phi_rejects_bad_values():
         phi(1.0, [0.5], alpha=0.5, gamma=2.0)
     with pytest.raises(ValueError, match="NaN"):
         phi(float("nan"), [], alpha=0.5)
+
+
+def test_outcome_rules():
+    from o1coder.execution import ExecResult
+    from o1coder.execution.result import TestOutcome
+    from o1coder.search import SearchConfig
+    from o1coder.training import TrainingConfig
+    from o1coder.training.rewards import Outcome, outcome_rule
+
+    passed = ExecResult("passed", [TestOutcome("passed"), TestOutcome("passed")])
+    failed = ExecResult("failed", [TestOutcome("passed"), TestOutcome("failed")])
+    formula = outcome_rule(TrainingConfig(), SearchConfig(alpha=0.2))
+    assert formula == Outcome(0.2) and formula.of(failed) == pytest.approx(0.2 + 0.8 * 0.5)
+    tau = outcome_rule(TrainingConfig(outcome="tau", tau_pass=1.0, tau_fail=-0.5), SearchConfig())
+    assert (tau.of(passed), tau.of(failed), tau.without_code) == (1.0, -0.5, -0.5)
+    with pytest.raises(ValueError, match="training.outcome must be 'formula' or 'tau'"):
+        TrainingConfig(outcome="paper")

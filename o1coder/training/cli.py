@@ -144,6 +144,7 @@ def _cmd_rl(args: argparse.Namespace) -> int:
     from o1coder.runs.driver import sandbox_settings
     from o1coder.search.config import search_config
     from o1coder.training import alpha_at, loop_config, reward_tests_for, training_config
+    from o1coder.training.rewards import outcome_rule
     from o1coder.training.rounds import load_scorer, resolve
 
     recipe = _recipe(args)
@@ -156,7 +157,7 @@ def _cmd_rl(args: argparse.Namespace) -> int:
     alpha = alpha_at(args.round, schedule=config.alpha_schedule, start=config.alpha_start, end=config.alpha_end,
                      rounds=config.alpha_rounds or loop_config(recipe).rounds)
     search = search_config(recipe)
-    outcome_alpha = config.outcome_alpha if config.outcome_alpha is not None else search.alpha
+    outcome_alpha = outcome_rule(config, search)  # the formula's alpha, or the paper's tau_pass / tau_fail
     if args.tcg and search.reward_tests != "generated":
         raise ValueError(f"--tcg {args.tcg} is given but search.reward_tests is {search.reward_tests!r}: add "
                          "--set search.reward_tests=generated, or drop --tcg")

@@ -88,9 +88,18 @@ class TrainingConfig:
     gamma: float = field(default=0.9, metadata=_help("Discount of the j-th step's process reward (gamma^j), [0, 1]."))
     outcome_alpha: float | None = field(
         default=None,
-        metadata=_help("R = outcome_alpha * compiles + (1 - outcome_alpha) * pass_rate of the final code (null: "
-                       "search.alpha, so R equals the search's terminal reward)."),
+        metadata=_help("outcome 'formula': R = outcome_alpha * compiles + (1 - outcome_alpha) * pass_rate of the final "
+                       "code (null: search.alpha, so R equals the search's terminal reward)."),
     )  # fmt: skip
+    outcome: str = field(
+        default="formula",
+        metadata=_help("How the RL outcome R is read from the final code's verdict: 'formula' (see outcome_alpha) or "
+                       "'tau' (the paper's: tau_pass when every test passes, else tau_fail)."),
+    )  # fmt: skip
+    tau_pass: float = field(default=1.0, metadata=_help("outcome 'tau': R of code that passes every test."))
+    tau_fail: float = field(
+        default=0.0, metadata=_help("outcome 'tau': R of code that fails a test or has no code (the paper gives none).")
+    )
     pair_sources: list[str] = field(
         default_factory=lambda: ["trees", "samples"],
         metadata=_help("Where DPO candidates come from: 'trees' (every searched root-to-code path), 'samples' "
@@ -132,6 +141,13 @@ class TrainingConfig:
             setattr(self, name, _check_unit(s, name, getattr(self, name)))
         if self.outcome_alpha is not None:
             self.outcome_alpha = _check_unit(s, "outcome_alpha", self.outcome_alpha)
+        if self.outcome not in ("formula", "tau"):
+            raise ValueError(f"{s}.outcome must be 'formula' or 'tau'; got {self.outcome!r}")
+        for name in ("tau_pass", "tau_fail"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise ValueError(f"{s}.{name} must be a number; got {value!r}")
+            setattr(self, name, float(value))
         if isinstance(self.lora_dropout, bool) or not isinstance(self.lora_dropout, (int, float)) \
                 or not 0 <= self.lora_dropout < 1:
             raise ValueError(f"{s}.lora_dropout must be a number in [0, 1); got {self.lora_dropout!r}")
