@@ -235,9 +235,12 @@ class _Loop:
         return f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
 
     def sft_round0(self, t: int) -> str:
+        from o1coder.training.data import in_chat_form
         from o1coder.training.sft import train_sft
 
         rows = R.read_jsonl(self.round_dir(t) / "datasets" / "d_plus.jsonl")
+        if rows and self.search.chat:  # trained in the form it is searched with
+            rows = in_chat_form(rows, self.train_problems())
         if not rows:
             self.state.finish(f"{t}/sft", metrics={"skipped": "D+ is empty"})
             return "skipped: D+ is empty (no searched path passes its reward tests)"
@@ -261,7 +264,7 @@ class _Loop:
             self._close_generator()
             result = train_grpo(self.train_problems(), self.state.policy, out, self.training, self.model_config(),
                                 self.sandbox, self.outcome_tests(), alpha=alpha, outcome_alpha=self.outcome_alpha(),
-                                scorer=scorer)
+                                scorer=scorer, chat=self.search.chat)
             self.log(t, {"loop/rl_loss": result.metrics["last_loss"], "loop/rl_reward": result.metrics["mean_reward"]})
             self.state.finish(key, policy=result.output_dir, metrics=_summary(result))
             return f"done: GRPO {result.metrics['steps']} steps, mean phi {_num(result.metrics['mean_reward'])}"
@@ -284,15 +287,18 @@ class _Loop:
         generator = self.generator() if "samples" in self.training.pair_sources else None
         pairs = dpo_pairs(self.train_problems(), self.training, self.sandbox, self.outcome_tests(), alpha=alpha,
                           outcome_alpha=self.outcome_alpha(), searched=self.searched(t), generator=generator,
-                          scorer=scorer, round=t)
+                          scorer=scorer, round=t, chat=self.search.chat)
         R.write_jsonl(self.round_dir(t) / "datasets" / "dpo_pairs.jsonl", pairs)
         return pairs
 
     def warm_start(self) -> str:
-        from o1coder.training.data import trace_rows
+        from o1coder.training.data import in_chat_form, trace_rows
         from o1coder.training.sft import train_sft
 
-        rows = trace_rows(R.resolve(self.config.warm_start))
+        traced = R.resolve(self.config.warm_start)
+        rows = trace_rows(traced)
+        if rows and self.search.chat:
+            rows = in_chat_form(rows, traced)
         if not rows:
             raise ValueError(f"loop.warm_start {self.config.warm_start!r}: none of its problems has a stored trace")
         self._close_generator()
@@ -322,12 +328,18 @@ class _Loop:
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def guided_recipe(self, before_round: int) -> dict[str, Any]:
-        """The current policy's recipe with the PRM and TCG the loop has at this point (:mod:`o1coder.guidance`):
-        the newest PRM of a round before ``before_round`` (the PUCT prior with ``search.prior: prm``; before any
-        PRM exists the prior is the policy's log-probabilities, which the search run records) and the newest TCG."""
+        """The current policy's recipe in the prompt form it was trained on, with the PRM and TCG the loop has at
+        this point (:mod:`o1coder.guidance`). A policy the loop trained reads zero-shot prompts, as its rows had
+        (raw or chat: ``search.chat`` holds for training and search alike); the initial model keeps the recipe's
+        few-shot setting. The PRM is the newest of a round before ``before_round`` (the PUCT prior with
+        ``search.prior: prm``; before any PRM exists the prior is the policy's log-probabilities, which the search
+        run records); the TCG is the newest."""
         from o1coder.guidance import needs_prm, set_guidance, with_guidance
 
         recipe = R.policy_recipe(self.recipe, self.state.policy)
+        if self.state.policy is not None:  # a policy this loop trained: on zero-shot prompts (training.data.prompt_of)
+            recipe["search"] = {**(recipe.get("search") or {}), "few_shot": False}
+            recipe["evaluation"] = {**(recipe.get("evaluation") or {}), "few_shot": False}
         prm = None
         if needs_prm(self.search):
             prm = next((self.state.outputs[f"{r}/prm"] for r in range(before_round - 1, -1, -1)

@@ -152,6 +152,24 @@ def vanilla_prompt(problem: Problem, *, examples: Sequence[FewShotExample] | Non
     return _raw(VANILLA_INSTRUCTION, shots, format_question(problem), ANSWER_HEADING)
 
 
+# ------------------------------------------------------------------------------------------------ the one switch
+
+
+def pseudocode_input(problem: Problem, steps: Sequence[Step] = (), *,
+                     examples: Sequence[FewShotExample] | None = None, chat: bool = False):
+    """The pseudocode prompt in the form the policy reads: raw text (base models) or chat messages whose last
+    assistant message holds the steps so far (instruct models; backends continue it). Search, evaluation and the
+    training rows all go through this, so a policy is searched with the form it was trained on."""
+    if chat:
+        return pseudocode_messages(problem, steps, examples=examples)
+    return pseudocode_prompt(problem, steps, examples=examples)
+
+
+def vanilla_input(problem: Problem, *, examples: Sequence[FewShotExample] | None = None, chat: bool = False):
+    """The vanilla prompt as raw text or chat messages (see :func:`pseudocode_input`)."""
+    return vanilla_messages(problem, examples=examples) if chat else vanilla_prompt(problem, examples=examples)
+
+
 # ------------------------------------------------------------------------------------------------------- assembly
 
 

@@ -111,6 +111,12 @@ class SearchConfig:
         metadata=_help("A step cut off at the token limit (finish 'length') is a dead child, even if it parses."),
     )
     few_shot: bool = field(default=True, metadata=_help("Prompts show the default few-shot examples."))
+    chat: bool = field(
+        default=False,
+        metadata=_help("Prompts as chat messages through the model's chat template (instruct models), the steps so "
+                       "far as a partial assistant message the backend continues; false: raw text (base models). "
+                       "Evaluation and the loop's training rows use the same form. Chat-only servers need true."),
+    )  # fmt: skip
     record_logprobs: bool = field(
         default=True,
         metadata=_help("Ask the generator for token log-probabilities and store each step's on its node (needed by "
@@ -153,7 +159,7 @@ class SearchConfig:
         self.heldout_fraction = self._number("heldout_fraction")
         if not 0 < self.heldout_fraction < 1:
             self._fail("heldout_fraction", "a number in (0, 1)")
-        for name in ("truncated_steps_dead", "few_shot", "record_logprobs", "score_hidden"):
+        for name in ("truncated_steps_dead", "few_shot", "chat", "record_logprobs", "score_hidden"):
             if not isinstance(getattr(self, name), bool):
                 self._fail(name, "true or false")
 

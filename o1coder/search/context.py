@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from o1coder.execution import ExecResult
 from o1coder.models.base import Completion, Generator, Prompt, SamplingParams
 from o1coder.problems import Problem
-from o1coder.reasoning import STEP_STOP_STRINGS, Step, extract_program, pseudocode_prompt
+from o1coder.reasoning import STEP_STOP_STRINGS, Step, extract_program, pseudocode_input
 from o1coder.search.config import SearchConfig
 from o1coder.search.observer import SearchObserver
 from o1coder.search.reward import RewardTestsFn, exec_summary, split_tests, terminal_reward
@@ -75,9 +75,10 @@ class SearchContext:
         return dataclasses.replace(base, max_new_tokens=self.config.max_step_tokens or base.max_new_tokens,
                                    stop=stop, seed=seed, logprobs=base.logprobs or self.needs_logprobs)
 
-    def step_prompt(self, node: Node) -> str:
-        """The raw pseudocode prompt ending with the steps on the path to ``node``, where the next step begins."""
-        return pseudocode_prompt(self.problem, self.path_steps(node), examples=self.examples)
+    def step_prompt(self, node: Node) -> Prompt:
+        """The pseudocode prompt ending with the steps on the path to ``node``, where the next step begins (raw
+        text, or chat messages with the steps as the assistant's partial answer: ``search.chat``)."""
+        return pseudocode_input(self.problem, self.path_steps(node), examples=self.examples, chat=self.config.chat)
 
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
         start = time.perf_counter()

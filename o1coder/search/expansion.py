@@ -19,9 +19,9 @@ from o1coder.reasoning import (
     Step,
     parse,
     parse_steps,
-    pseudocode_prompt,
+    pseudocode_input,
     render,
-    vanilla_prompt,
+    vanilla_input,
 )
 from o1coder.search.context import SearchContext
 from o1coder.search.seeding import derive_seed
@@ -124,11 +124,12 @@ def set_priors(ctx: SearchContext, parent: Node) -> None:
 # ------------------------------------------------------------------------------------------------ whole answers
 
 
-def answer_prompt(ctx: SearchContext) -> tuple[str, tuple[str, ...]]:
-    """best_of_n: the prompt for a complete answer and its stop strings."""
+def answer_prompt(ctx: SearchContext):
+    """best_of_n: the prompt for a complete answer (raw or chat: ``search.chat``) and its stop strings."""
+    chat = ctx.config.chat
     if ctx.config.best_of_n_prompt == "vanilla":
-        return vanilla_prompt(ctx.problem, examples=ctx.examples), VANILLA_STOP_STRINGS
-    return pseudocode_prompt(ctx.problem, examples=ctx.examples), TRACE_STOP_STRINGS
+        return vanilla_input(ctx.problem, examples=ctx.examples, chat=chat), VANILLA_STOP_STRINGS
+    return pseudocode_input(ctx.problem, examples=ctx.examples, chat=chat), TRACE_STOP_STRINGS
 
 
 def add_answer(ctx: SearchContext, completion: Completion) -> list[Node]:

@@ -120,17 +120,24 @@ def _run_problems(args) -> list:
 
 def _cmd_sft(args: argparse.Namespace) -> int:
     from o1coder.config import model_config
+    from o1coder.search.config import search_config
     from o1coder.training import d_plus_rows, trace_rows, train_sft, training_config
+    from o1coder.training.data import in_chat_form
     from o1coder.training.rounds import resolve
 
     if not args.run and not args.traces:
         raise ValueError("give the data: --run RUN (D+ of a search run) and/or --traces SPEC (stored traces)")
     recipe = _recipe(args)
-    rows = d_plus_rows(_searched(args), _run_problems(args)) if args.run else []
+    problems = _run_problems(args) if args.run else []
+    rows = d_plus_rows(_searched(args), problems) if args.run else []
     if args.traces:
-        rows += trace_rows(resolve(args.traces, args.limit))
+        traced = resolve(args.traces, args.limit)
+        rows += trace_rows(traced)
+        problems = [*problems, *traced]
     if not rows:
         raise ValueError("no SFT rows: the runs have no passing path (D+ is empty) and no trace was given")
+    if search_config(recipe).chat:  # trained in the form it will be searched with
+        rows = in_chat_form(rows, problems)
     result = train_sft(rows, args.model, _out(args, "sft"), training_config(recipe), model_config(recipe))
     print(f"sft: {len(rows)} rows, {result.metrics['steps']} steps, loss {_losses(result)}; policy saved to "
           f"{result.output_dir}")
@@ -174,7 +181,7 @@ def _cmd_rl(args: argparse.Namespace) -> int:
             from o1coder.training import train_grpo
 
             result = train_grpo(problems, args.model, out, config, model_config(recipe), sandbox, tests_for,
-                                alpha=alpha, outcome_alpha=outcome_alpha, scorer=scorer)
+                                alpha=alpha, outcome_alpha=outcome_alpha, scorer=scorer, chat=search.chat)
             reward = result.metrics["mean_reward"]
             print(f"grpo: {len(problems)} problems, {result.metrics['steps']} steps, mean phi "
                   f"{'-' if reward is None else f'{reward:.3g}'}; policy saved to {result.output_dir}")
@@ -196,6 +203,7 @@ def _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, scorer, alpha
 
     from o1coder.config import model_config
     from o1coder.models import build_generator
+    from o1coder.search.config import search_config
     from o1coder.training.data import dpo_pairs
 
     generator = None
@@ -204,7 +212,8 @@ def _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, scorer, alpha
         generator = build_generator(dataclasses.replace(source, name_or_path=args.model) if args.model else source)
     try:
         return dpo_pairs(problems, config, sandbox, tests_for, alpha=alpha, outcome_alpha=outcome_alpha,
-                         searched=_searched(args), generator=generator, scorer=scorer, round=args.round)
+                         searched=_searched(args), generator=generator, scorer=scorer, round=args.round,
+                         chat=search_config(recipe).chat)
     finally:
         if generator is not None:
             generator.close()

@@ -23,6 +23,7 @@ from o1coder.training.policy import (
     load_policy,
     lora_config,
     problem_ids,
+    prompt_form,
     require_training_libraries,
     trainer_args,
 )
@@ -58,4 +59,4 @@ def train_dpo(pairs: Sequence[dict], policy: str | Path | None, output_dir: str 
     margins = [r["margin"] for r in pairs if r.get("margin") is not None]
     report["mean_margin"] = sum(margins) / len(margins) if margins else None
     return fit(trainer, "dpo", output_dir, {"data": report, "policy": str(policy or model_config.name_or_path),
-                                           "trained_on": problem_ids(pairs)})
+                                           "trained_on": problem_ids(pairs), "prompt": prompt_form(pairs)})

@@ -121,6 +121,19 @@ def load_policy(path: str | Path | None, model_config: ModelConfig):
     return model, tokenizer
 
 
+def _tokens(tokenizer, value) -> int:
+    """Tokens of a text, or of messages rendered with the chat template (conversational rows)."""
+    if not isinstance(value, str):
+        value = tokenizer.apply_chat_template(list(value), tokenize=False)
+    return len(tokenizer(value, add_special_tokens=False)["input_ids"])
+
+
+def prompt_form(rows) -> dict[str, bool]:
+    """The prompt form the rows train (recorded in training.json): zero-shot always, chat when the prompts are
+    messages. A search of the policy must use the same (``search.few_shot: false``, ``search.chat``)."""
+    return {"chat": any(not isinstance(r.get("prompt"), str) for r in rows), "few_shot": False}
+
+
 def problem_ids(rows) -> list[str]:
     """The problems training rows came from (their ``problem_id``), recorded as the checkpoint's ``trained_on``
     (:mod:`o1coder.runs.lineage`)."""
@@ -173,8 +186,8 @@ def length_filter(rows: list[dict], tokenizer, max_length: int, fields: tuple[st
     """Rows whose prompt + longest response fits ``max_length`` tokens, and how many were dropped."""
     kept = []
     for row in rows:
-        prompt = len(tokenizer(row["prompt"], add_special_tokens=False)["input_ids"])
-        longest = max(len(tokenizer(row[f], add_special_tokens=False)["input_ids"]) for f in fields)
+        prompt = _tokens(tokenizer, row["prompt"])
+        longest = max(_tokens(tokenizer, row[f]) for f in fields)
         if prompt + longest + 1 <= max_length:  # + 1: the eos token TRL appends
             kept.append(row)
     if len(kept) < len(rows):

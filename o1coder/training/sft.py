@@ -24,6 +24,7 @@ from o1coder.training.policy import (
     load_policy,
     lora_config,
     problem_ids,
+    prompt_form,
     require_training_libraries,
     trainer_args,
 )
@@ -59,4 +60,4 @@ def train_sft(rows: Sequence[dict], policy: str | Path | None, output_dir: str |
     report = {"sources": sorted({str(r.get("source")) for r in rows})}
     trainer = sft_trainer(rows, policy, output_dir, config, model_config, report, **args)
     return fit(trainer, "sft", output_dir, {"data": report, "policy": str(policy or model_config.name_or_path),
-                                           "trained_on": problem_ids(rows)})
+                                           "trained_on": problem_ids(rows), "prompt": prompt_form(rows)})
