@@ -20,10 +20,12 @@ from o1coder.execution import Limits, Sandbox
 from o1coder.guidance import folder_hash, load_guidance, set_guidance, with_guidance
 from o1coder.models import ScriptedGenerator
 from o1coder.models.testing_server import OpenAICompatibleServer
-from o1coder.runs import list_runs, load_tree
+from o1coder.reasoning import extract_program
+from o1coder.runs import list_runs, load_tree, metrics
 from o1coder.runs.driver import search_problems
 from o1coder.runs.store import RunStore
 from o1coder.search.scripted import trace_policy
+from o1coder.viz.metrics import generated_agreement
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 PROBLEMS = load_bundled("train")[:2]
@@ -94,6 +96,22 @@ def test_search_with_prm_and_tcg_records_and_uses_both(trained, recipe_file, tmp
             assert child.prior == pytest.approx(child.prm / total)
         for node in tree.terminals():  # code ran on the TCG's tests, never on the hidden ones
             assert node.exec["n_tests"] == split["n_reward"]
+    # how far the generated tests agree with the hidden ones, per problem, pooled on the app's Metrics page
+    points = metrics(run.id, runs_dir=runs)
+    per_problem = points[points.name == "generated/programs"]
+    trees = [load_tree(run.id, p.id, runs) for p in PROBLEMS]
+    assert list(per_problem.value) == [float(len([n for n in t.terminals() if n.exec])) for t in trees]
+    pooled = generated_agreement(points)
+    assert pooled["programs"] == per_problem.value.sum() > 0
+    assert 0.0 <= pooled["false_pass"] <= 1.0 and 0.0 <= pooled["false_fail"] <= 1.0
+    with Sandbox(workers=2) as sandbox:  # recount by hand: verdict on the TCG's tests vs on the hidden tests
+        expected = 0
+        for problem, tree in zip(PROBLEMS, trees):
+            for node in (n for n in tree.terminals() if n.exec):
+                hidden = sandbox.run(extract_program(node.text, problem.entry_point).code or "", problem.tests,
+                                     problem.setup)
+                expected += bool(node.exec["all_passed"]) and not hidden.all_passed
+    assert pooled["false_pass"] == pytest.approx(expected / pooled["programs"])
 
 
 def test_the_same_tcg_writes_the_same_reward_tests(trained):

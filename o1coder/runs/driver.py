@@ -164,9 +164,14 @@ def result_record(result) -> dict[str, Any]:
 def problem_metrics(result) -> dict[str, float]:
     """Per-problem points logged next to the running totals (pass_rate, tokens, executions)."""
     stats = result.stats or {}
-    return {"problem_passed": float(result.hidden is not None and result.hidden.all_passed),
-            "problem_nodes": float(len(result.tree.nodes)),
-            "problem_seconds": float(stats.get("wall_seconds") or 0.0)}
+    points = {"problem_passed": float(result.hidden is not None and result.hidden.all_passed),
+              "problem_nodes": float(len(result.tree.nodes)),
+              "problem_seconds": float(stats.get("wall_seconds") or 0.0)}
+    agreement = stats.get("generated_agreement")
+    if agreement:  # generated reward tests against the hidden ones (the app's Metrics page pools them per run)
+        points.update({f"generated/{key}": float(agreement[key])
+                       for key in ("programs", "false_passes", "false_fails")})
+    return points
 
 
 def sandbox_settings(recipe: dict[str, Any], workers: int | None = None) -> tuple[Any, int]:
