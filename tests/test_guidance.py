@@ -176,3 +176,24 @@ def test_rl_outcome_on_generated_tests_needs_the_tcg_and_takes_it(trained, tmp_p
     # the tiny TCG's tests may not separate the reference from the sample (then no pair): either the round trains,
     # or it stops at the pairs, past every TCG check
     assert code == 0 and (out / "training.json").is_file() or (code == 2 and "no preference pair" in err)
+
+
+def test_a_ray_search_worker_loads_the_runs_prm_and_tcg(trained, server):
+    """What each `--ray` actor does with the run's recipe (a plain class; Ray only wraps it)."""
+    from o1coder.scale.actors import ProblemDone, SearchWorker
+
+    prm, tcg = trained
+    recipe = {"name": "scripted", "seed": 0,
+              "model": {"backend": "openai", "name_or_path": "scripted", "base_url": server.url},
+              "sampling": {"max_new_tokens": 512}, "execution": {"workers": 1, "cpu_seconds": 2},
+              "search": {"rollouts": 3, "k": 3, "max_depth": 5, "few_shot": False, "selection": "puct",
+                         "prior": "prm", "reward_tests": "generated"}}
+    worker = SearchWorker(with_guidance(recipe, prm=prm, tcg=tcg), threads=1)
+    try:
+        assert worker.guidance.prior_fn is not None and worker.guidance.reward_tests_fn is not None
+        [done] = [item for item in worker.search(PROBLEMS[0]) if isinstance(item, ProblemDone)]
+        assert done.tree.config["reward_tests"]["mode"] == "generated"
+        live = [n for n in done.tree.nodes[1:] if not n.dead]
+        assert live and all(n.prm is not None for n in live)
+    finally:
+        worker.close()
