@@ -197,3 +197,17 @@ def test_a_ray_search_worker_loads_the_runs_prm_and_tcg(trained, server):
         assert live and all(n.prm is not None for n in live)
     finally:
         worker.close()
+
+
+def test_eval_searches_with_the_prm_and_tcg(trained, recipe_file, tmp_path, capsys):
+    prm, tcg = trained
+    runs = tmp_path / "runs"
+    args = ["eval", "--recipe", str(recipe_file), "--benchmark", "bundled:train", "--limit", "1", "--samples", "1",
+            "--k", "1", "--modes", "pseudocode", "--aspr-k", "1", "--runs-dir", str(runs), "--json"]
+    assert main([*args, "--tcg", str(tcg)]) == 2  # given, but the recipe rewards with public tests
+    assert "--tcg" in capsys.readouterr().err and list_runs(runs) == []
+    assert main([*args, "--prm", str(prm), "--tcg", str(tcg), *PUCT_PRM, *GENERATED]) == 0
+    [run] = list_runs(runs)
+    assert run.kind == "eval" and run.status == "finished"
+    assert run.config["guidance"]["prm_sha256"] == folder_hash(prm)
+    assert run.config["guidance"]["tcg_sha256"] == folder_hash(tcg)
