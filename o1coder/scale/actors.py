@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from o1coder.guidance import Guidance
 from o1coder.problems import Problem
 from o1coder.search.tree import Node, Tree
 
@@ -90,6 +91,8 @@ class SearchWorker:
     CPU threads, the CPUs Ray reserved for the actor (a local run uses the process's setting; with one thread on
     both sides their float arithmetic, and so their samples and trees, are the same).
     """
+
+    guidance = Guidance()  # the run's PRM and TCG: none unless the recipe's guidance section names them (__init__)
 
     def __init__(self, recipe: dict[str, Any], workers: int | None = None, threads: int | None = None):
         from o1coder.config import model_config, sampling_config
