@@ -346,3 +346,30 @@ def test_hidden_tests_never_steer_the_search(sandbox):
     assert set(final) == set(PROBLEM.tests) - reward_tests  # the answer, scored once on the hidden rest
     assert result.stats["executions_by_test_set"] == {"reward": 5, "hidden": 1}
     assert result.hidden.n_tests == 2
+
+
+class BatchedPrior:
+    """A PRM-like prior_fn with score_many: counts its calls and the paths in each."""
+
+    scores = {"A": 0.2, "B": 0.8, "A2": 0.5}
+
+    def __init__(self):
+        self.batches: list[int] = []
+
+    def __call__(self, problem, steps):
+        raise AssertionError("the search must score a node's children in one score_many call")
+
+    def score_many(self, items):
+        self.batches.append(len(items))
+        return [[self.scores.get(s.title, 0.5) for s in steps] for _, steps in items]
+
+
+def test_puct_scores_a_nodes_children_in_one_batched_call(sandbox):
+    prior = BatchedPrior()
+    config = SearchConfig(rollouts=3, k=3, selection="puct", prior="prm", exploration_weight=1.0)
+    result = search(PROBLEM, ScriptedGenerator(step_policy(TABLE)), sandbox, config, prior_fn=prior)
+    expanded = [n for n in result.tree.nodes if n.expanded]
+    # one call per expansion with that expansion's new live children (re-expansions merge: nothing new to score)
+    live_children = [sum(1 for i in n.children if not result.tree.nodes[i].dead) for n in expanded]
+    assert sorted(prior.batches) == sorted(live_children) and len(prior.batches) == len(expanded) == 3
+    assert [result.tree.nodes[i].prm for i in result.tree.root.children] == [0.2, 0.8, None]
