@@ -51,3 +51,23 @@ def test_tcg_stage_and_prm_prior_reach_every_search(tmp_path):
     assert evaluation.config["guidance"]["prm"] == state.outputs["1/prm"]  # evaluated with the newest PRM
     logged = metrics(run_id, runs_dir=tmp_path)
     assert set(logged[logged.name == "loop/tcg_sft_loss"].step) == {0}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["search.reward_tests=generated"], "needs a test case generator: set loop.tcg to 'once' or 'each_round'"),
+    (["loop.tcg=once"], "trains a TCG whose tests nothing would use"),
+    (["search.selection=puct", "search.prior=prm", "loop.prm=false"], "search.prior=prm needs the loop's PRM"),
+    (["loop.tcg=sometimes"], "loop.tcg must be 'off', 'once' or 'each_round'"),
+])
+def test_the_loop_checks_its_prm_and_tcg_before_it_starts(tmp_path, overrides, message):
+    from o1coder.runs import list_runs
+
+    with pytest.raises(ValueError, match=message):
+        run_loop(apply_overrides(load_recipe("tiny-cpu"), overrides), runs_dir=tmp_path)
+    assert list_runs(tmp_path) == []
+
+
+def test_yaml_off_means_off():
+    from o1coder.training.config import loop_config
+
+    assert loop_config({"loop": {"tcg": False}}).tcg == "off"  # `tcg: off` in YAML

@@ -249,6 +249,8 @@ class LoopConfig:
             raise ValueError(f"{s}.warm_start must be a problem spec or null; got {self.warm_start!r}")
         for name in ("sft_round0", "prm", "baseline", "allow_contamination"):
             _check_bool(s, name, getattr(self, name))
+        if self.tcg is False:  # YAML reads a bare `off` as false
+            self.tcg = "off"
         if self.tcg not in ("off", "once", "each_round"):
             raise ValueError(f"{s}.tcg must be 'off', 'once' or 'each_round'; got {self.tcg!r}")
         if self.merge not in ("all", "latest"):
