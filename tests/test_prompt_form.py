@@ -98,3 +98,38 @@ def test_a_chat_only_server_is_searched_through_the_chat_endpoint(chat_only, tmp
 def test_raw_prompts_to_a_chat_only_server_name_the_setting(chat_only, tmp_path):
     with pytest.raises(RuntimeError, match=r"has no /completions endpoint .*search.chat: true"):
         run_search(recipe(chat_only, chat=False), "bundled:train", limit=1, runs_dir=tmp_path)
+
+
+def test_vllm_generator_continues_partial_answers_through_llm_chat():
+    """VLLMGenerator._generate on a stand-in engine with vLLM's call shapes: raw prompts through generate, chats
+    through chat with the options of their group, answers back in input order."""
+    from types import SimpleNamespace
+
+    from o1coder.models.vllm_backend import VLLMGenerator
+
+    calls = []
+
+    def output(tag):
+        return SimpleNamespace(prompt_token_ids=[1], outputs=[SimpleNamespace(
+            index=0, text=tag, token_ids=[2], cumulative_logprob=None, logprobs=None, finish_reason="stop",
+            stop_reason=None)])
+
+    class Engine:
+        def generate(self, prompts, sampling, **kwargs):
+            calls.append(("generate", len(prompts), {}))
+            return [output("raw") for _ in prompts]
+
+        def chat(self, conversations, sampling, **kwargs):
+            options = {k: kwargs[k] for k in ("add_generation_prompt", "continue_final_message")}
+            calls.append(("chat", len(conversations), options))
+            tag = "continued" if options["continue_final_message"] else "new"
+            return [output(tag) for _ in conversations]
+
+    generator = object.__new__(VLLMGenerator)
+    generator.llm, generator._lora_request = Engine(), None
+    generator._vllm = SimpleNamespace(SamplingParams=lambda **kwargs: kwargs)
+    results = generator._generate(["raw", PARTIAL, QUESTION, PARTIAL], SamplingParams(), 1)
+    assert [r[0].text for r in results] == ["raw", "continued", "new", "continued"]
+    assert calls == [("generate", 1, {}),
+                     ("chat", 2, {"add_generation_prompt": False, "continue_final_message": True}),
+                     ("chat", 1, {"add_generation_prompt": True, "continue_final_message": False})]
