@@ -171,9 +171,9 @@ def run_budget(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig 
     ``budget/target``, ``budget/matched/ALGORITHM/tokens`` and ``.../pass@1`` at step = target index. The run's
     problems stay ``pending``: each one is searched once per run, not once. Returns (run id, comparison, files).
     """
+    from o1coder.config import model_config
     from o1coder.evaluation.budget import compare_budgets
     from o1coder.evaluation.figures import budget_figure
-    from o1coder.config import model_config
     from o1coder.guidance import with_guidance
     from o1coder.runs.driver import check_recipe
     from o1coder.runs.lineage import check_contamination
