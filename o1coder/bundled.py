@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from o1coder import paths
@@ -55,37 +56,84 @@ def trace_of(problem: Problem) -> list[Step]:
 
 
 _NAME = re.compile(r"[A-Za-z][\w.-]*")
+_SPLIT = re.compile(r"[A-Za-z][\w.+-]*")  # "train+validation": loaders that know several splits may join them
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """A parsed problem spec: ``NAME[@SPLIT][:PATH]``."""
+
+    name: str
+    split: str | None = None
+    path: str | None = None
+
+
+def parse_problem_spec(spec: str) -> ProblemSpec:
+    """Split a command-line spec into name, split and path (checked for shape, not for existence).
+
+    The split is whatever follows ``@`` in the name part; :func:`resolve_problem_spec` hands it to the loader as
+    ``split=``, so any loader with a ``split`` option (MBPP's task-id ranges, TACO's, a procedural world's) gets one
+    syntax. ``bundled:SPLIT`` stays accepted for the bundled problems (it predates ``@``).
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise ValueError(f"empty problem spec; expected {_SPEC_FORMS}")
+    head, colon, rest = spec.strip().partition(":")
+    name, at, split = head.partition("@")
+    if name == "bundled" and not at:
+        return ProblemSpec(name, rest or None)
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"problem spec {spec!r} does not start with a dataset name; expected {_SPEC_FORMS}")
+    if at and not _SPLIT.fullmatch(split):
+        raise ValueError(f"problem spec {spec!r} has an '@' but no split name after it (e.g. 'mbpp@test:PATH'); "
+                         f"expected {_SPEC_FORMS}")
+    if colon and not rest:
+        raise ValueError(f"problem spec {spec!r} has a ':' but no path after it; expected {_SPEC_FORMS}")
+    if name == "bundled" and rest:
+        raise ValueError(f"problem spec {spec!r}: the bundled problems have no path; use 'bundled@{split}'")
+    return ProblemSpec(name, split or None, rest or None)
 
 
 def resolve_problem_spec(spec: str, **options) -> list[Problem]:
     """Problems for a command-line spec.
 
-    "bundled", "bundled:train", "bundled:eval": the project's own problems. "synthetic:train", "synthetic:eval",
-    optionally with settings ("synthetic:eval,n=200,seed=1,level=2"): the generated world
-    (:mod:`o1coder.loaders.synthetic`). "NAME:PATH": a benchmark loader reading a local file (e.g.
-    "mbpp:../shared/data/mbpp.jsonl"). "NAME": the loader's default source (the Hugging Face hub).
-    ``options`` are passed on to :func:`o1coder.problems.load_problems`.
+    "bundled", "bundled:train", "bundled:eval" (or "bundled@train"): the project's own problems.
+    "synthetic:train", "synthetic:eval", optionally with settings ("synthetic:eval,n=200,seed=1,level=2"; also
+    written "synthetic@eval" or "synthetic@eval:n=200,level=2"): the generated world (:mod:`o1coder.loaders.synthetic`).
+    "NAME:PATH": a benchmark loader reading a local file (e.g. "mbpp:../shared/data/mbpp.jsonl"). "NAME@SPLIT:PATH":
+    one split of it (e.g. "mbpp@test:../shared/data/mbpp.jsonl"; passed to the loader as ``split=``). "NAME" or
+    "NAME@SPLIT": the loader's default source (the Hugging Face hub). ``options`` are passed on to
+    :func:`o1coder.problems.load_problems`.
     """
-    if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"empty problem spec; expected {_SPEC_FORMS}")
-    name, colon, rest = spec.strip().partition(":")
-    if name == "bundled":
-        if not rest:
+    parsed = parse_problem_spec(spec)
+    if parsed.name == "bundled":
+        if parsed.split is None:
             return load_bundled()
-        if rest not in SPLITS:
+        if parsed.split not in SPLITS:
             raise ValueError(f"unknown bundled split in {spec!r}; expected 'bundled', 'bundled:train' or "
                              "'bundled:eval'")
-        return load_bundled(rest)
-    if name == "synthetic":
+        return load_bundled(parsed.split)
+    if parsed.name == "synthetic":
         from o1coder.loaders.synthetic import parse_spec
 
+        if parsed.split is not None:  # "synthetic@eval[:n=..,seed=..]" is "synthetic:eval[,n=..,seed=..]"
+            spec = "synthetic:" + ",".join(part for part in (parsed.split, parsed.path) if part)
         return load_problems("synthetic", **{**parse_spec(spec), **options})
-    if not _NAME.fullmatch(name):
-        raise ValueError(f"problem spec {spec!r} does not start with a dataset name; expected {_SPEC_FORMS}")
-    if colon and not rest:
-        raise ValueError(f"problem spec {spec!r} has a ':' but no path after it; expected {_SPEC_FORMS}")
-    return load_problems(name, rest or None, **options)
+    if parsed.split is not None:
+        from o1coder.loaders import options_of
+
+        if parsed.name in _loader_names() and "split" not in options_of(parsed.name):
+            raise ValueError(f"problem spec {spec!r}: the {parsed.name!r} loader has no splits; drop "
+                             f"'@{parsed.split}' (or pick a subset with --limit)")
+        options = {**options, "split": parsed.split}
+    return load_problems(parsed.name, parsed.path, **options)
+
+
+def _loader_names() -> list[str]:
+    from o1coder.loaders import names
+
+    return names()
 
 
 _SPEC_FORMS = ("'bundled', 'bundled:train', 'bundled:eval', 'synthetic:train', 'synthetic:eval' (optionally with "
-               "',n=N,seed=S,level=L'), 'NAME:PATH' (e.g. 'mbpp:data/mbpp.jsonl') or 'NAME'")
+               "',n=N,seed=S,level=L'), 'NAME:PATH' (e.g. 'mbpp:data/mbpp.jsonl'), "
+               "'NAME@SPLIT:PATH' (e.g. 'mbpp@test:data/mbpp.jsonl'), 'NAME@SPLIT' or 'NAME'")

@@ -60,6 +60,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if args.set and not args.recipe:
         raise ValueError("--set changes a recipe: give --recipe too (a resumed run keeps its recorded recipe)")
     recipe = recipe_from_args(args) if args.recipe else None
+    if (args.prm or args.tcg) and recipe is None:
+        raise ValueError("--prm and --tcg start a new run with --recipe (a resumed run uses the PRM and TCG it "
+                         "recorded)")
+    if recipe is not None:
+        from o1coder.guidance import set_guidance
+
+        recipe = set_guidance(recipe, prm=args.prm, tcg=args.tcg)  # checked (and hashed) before the run starts
     state: dict = {}
 
     def progress(p) -> None:
@@ -193,11 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
                     recipe_help="preset name (e.g. tiny-cpu) or a YAML file; not needed with --resume")
     s.add_argument("--problems", metavar="SPEC",
                    help="'bundled', 'bundled:train', 'bundled:eval', 'synthetic:train', 'synthetic:eval' (e.g. "
-                   "'synthetic:eval,n=200,seed=1,level=2'), 'NAME:PATH' or 'NAME' (not needed with --resume)")
+                   "'synthetic:eval,n=200,seed=1,level=2'), 'NAME:PATH', 'NAME@SPLIT:PATH' (e.g. 'mbpp@test:PATH') or "
+                   "'NAME' (not needed with --resume)")
     s.add_argument("--limit", type=int, help="only the first N problems")
     s.add_argument("--resume", metavar="RUN", help="continue this run (its recorded recipe and problems are used)")
     s.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core; "
                    "with --ray: per actor, default its CPUs)")
+    s.add_argument("--prm", metavar="DIR", help="a trained PRM (`o1coder prm train`): the PUCT prior with "
+                   "search.selection=puct and search.prior=prm, or beam search's value")
+    s.add_argument("--tcg", metavar="DIR", help="a trained test case generator (`o1coder tcg sft|dpo`): its tests "
+                   "reward the search with search.reward_tests=generated")
     s.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
                    help="spread the problems over Ray actors (pip install 'o1coder[scale]'): alone, start a Ray "
                    "cluster on this machine; with ADDRESS ('auto', 'HOST:6379', 'ray://HOST:10001'), join that one")

@@ -28,6 +28,7 @@ RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 RECIPE_SECTIONS = (
     "name", "description", "seed", "model", "sampling", "problems", "execution", "reasoning", "search", "tcg",
     "prm", "sft", "dpo", "grpo", "rl", "training", "loop", "evaluation", "runs",
+    "guidance",  # the PRM / TCG folders a search uses (o1coder.guidance), with their content hashes
 )  # fmt: skip
 
 BACKENDS = ("transformers", "vllm", "openai")

@@ -29,13 +29,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from o1coder.runs.lineage import check_contamination
 from o1coder.runs.loop_state import LoopState, loop_dir
 from o1coder.trainkit import TrainResult
 from o1coder.training import rounds as R
 from o1coder.training.config import loop_config, training_config
-from o1coder.training.rewards import reward_tests_for
+from o1coder.training.rewards import outcome_rule, reward_tests_for
 
 log = logging.getLogger(__name__)
+
+ALLOW_OPTION = "--allow-contamination (loop.allow_contamination: true)"
 
 Progress = Callable[[str, str], None]
 """``progress(stage, message)``: a stage starts ("start"), ends ("done: ...") or is skipped ("skipped: why")."""
@@ -59,6 +62,7 @@ def run_loop(recipe: dict[str, Any] | None = None, *, rounds: int | None = None,
         if rounds is not None:
             recipe = {**recipe, "loop": {**(recipe.get("loop") or {}), "rounds": rounds}}
         R.check_recipe(recipe)  # a typo fails here, before a run is recorded
+        check_held_out(loop_config(recipe))  # so does evaluating on problems the loop trains on
     elif recipe is not None or rounds is not None:
         raise ValueError(f"loop {resume} keeps its recorded recipe and rounds; resume it with only --resume")
     with RunStore(runs_dir) as store:
@@ -85,6 +89,23 @@ def run_loop(recipe: dict[str, Any] | None = None, *, rounds: int | None = None,
     return state.run_id
 
 
+def check_held_out(config) -> None:
+    """Before any work: the held-out problems must not be among those the loop will train on (the training
+    problems, the warm start's traces); :mod:`o1coder.runs.lineage` checks the trained policy again before each
+    evaluation."""
+    trained = {p.id for p in R.resolve(config.train_problems, config.train_limit)}
+    if config.warm_start:
+        trained |= {p.id for p in R.resolve(config.warm_start, None)}
+    overlap = sorted(trained & {p.id for p in R.resolve(config.eval_problems, config.eval_limit)})
+    if overlap and not config.allow_contamination:
+        named = ", ".join(overlap[:10]) + (" ..." if len(overlap) > 10 else "")
+        raise ValueError(f"loop.eval_problems shares {len(overlap)} problem(s) with the problems the loop trains on "
+                         f"(train_problems / warm_start): {named}. Evaluate on held-out problems (e.g. mbpp@test "
+                         f"with mbpp@train+validation), or pass {ALLOW_OPTION}")
+    if overlap:
+        log.warning("the loop evaluates %d problems it trains on (allowed): %s", len(overlap), ", ".join(overlap[:10]))
+
+
 class _Loop:
     def __init__(self, store, state: LoopState, recipe: dict[str, Any], runs_dir, workers, progress: Progress,
                  generator_factory=None):
@@ -95,7 +116,7 @@ class _Loop:
         self.store, self.state, self.recipe, self.runs_dir, self.progress = store, state, recipe, runs_dir, progress
         self.config, self.training = loop_config(recipe), training_config(recipe)
         self.search = search_config(recipe)
-        self.tests_for = reward_tests_for(self.search)
+        self._tests_for: tuple[str | None, Any] | None = None  # (TCG folder, the RL outcome's tests) once built
         limits, count = sandbox_settings(recipe, workers)
         self.sandbox = Sandbox(limits=limits, workers=count)
         self._generators = R.PolicyGenerators(recipe, generator_factory)
@@ -112,8 +133,12 @@ class _Loop:
             self.stage("baseline", self.evaluate, "baseline", 0)
         if self.config.warm_start:
             self.stage("warm_start", self.warm_start)
+        if self.config.tcg == "once":
+            self.stage("tcg", self.train_tcg, "tcg", self.state.folder / "init" / "tcg")
         for t in range(self.state.rounds):
             self.store.log_metrics(self.state.run_id, t, {"loop/round": t, "loop/alpha": self.alpha(t)})
+            if self.config.tcg == "each_round":
+                self.stage(f"{t}/tcg", self.train_tcg, f"{t}/tcg", self.round_dir(t) / "tcg")
             self.stage(f"{t}/search", self.search_round, t)
             self.stage(f"{t}/data", self.merge_data, t)
             self.stage(f"{t}/prm", self.train_prm, t)
@@ -149,8 +174,35 @@ class _Loop:
             ray.shutdown()
 
     # -- stages --------------------------------------------------------------------------------------------------
+    def train_tcg(self, key: str, folder: Path) -> str:
+        """The test case generator (method step 1): SFT on the training problems' references and their tests, then
+        DPO (right outputs chosen over shuffled ones), on the recipe's initial model with the ``tcg:`` section."""
+        from o1coder.tcg.config import tcg_config
+        from o1coder.tcg.data import dpo_rows, sft_rows
+        from o1coder.tcg.train import train_dpo as train_tcg_dpo
+        from o1coder.tcg.train import train_sft as train_tcg_sft
+
+        self._close_generator()
+        config, problems, folder = tcg_config(self.recipe), self.train_problems(), self.fresh(folder)
+        rows, report = sft_rows(problems, config, self.sandbox)
+        if not rows:
+            raise ValueError(f"loop.tcg: none of the {len(problems)} training problems gives TCG rows (each needs a "
+                             "reference solution and tests it passes); use problems with references")
+        sft = train_tcg_sft(rows, self.model_config(), config, folder / "sft", report)
+        pairs, pair_report = dpo_rows(problems, config, self.sandbox)
+        result, note = sft, f"SFT on {len(rows)} rows, loss {_losses(sft)}"
+        if pairs:
+            result = train_tcg_dpo(pairs, self.model_config(), config, folder / "dpo", sft.output_dir, pair_report)
+            note += f"; DPO on {len(pairs)} pairs, loss {_losses(result)}"
+        step = 0 if key == "tcg" else int(key.split("/")[0])
+        self.log(step, {"loop/tcg_sft_loss": sft.metrics["last_loss"],
+                        "loop/tcg_dpo_loss": result.metrics["last_loss"] if result is not sft else None})
+        self.state.finish(key, output=result.output_dir, metrics={"sft_rows": len(rows), "dpo_rows": len(pairs),
+                                                                  "output": str(result.output_dir)})
+        return f"done: {note}"
+
     def search_round(self, t: int) -> str:
-        key, recipe = f"{t}/search", R.policy_recipe(self.recipe, self.state.policy)
+        key, recipe = f"{t}/search", self.guided_recipe(before_round=t)
         run_id = self.search_into(key, self.config.train_problems, self.config.train_limit, recipe)
         rate = _run_info(run_id, self.runs_dir).pass_rate
         self.log(t, {"loop/search_pass_rate": rate})
@@ -197,9 +249,12 @@ class _Loop:
         return f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
 
     def sft_round0(self, t: int) -> str:
+        from o1coder.training.data import in_chat_form
         from o1coder.training.sft import train_sft
 
         rows = R.read_jsonl(self.round_dir(t) / "datasets" / "d_plus.jsonl")
+        if rows and self.search.chat:  # trained in the form it is searched with
+            rows = in_chat_form(rows, self.train_problems())
         if not rows:
             self.state.finish(f"{t}/sft", metrics={"skipped": "D+ is empty"})
             return "skipped: D+ is empty (no searched path passes its reward tests)"
@@ -224,10 +279,10 @@ class _Loop:
             result = self.train(
                 "grpo", key,
                 lambda: train_grpo(self.train_problems(), self.state.policy, out, self.training, self.model_config(),
-                                   self.sandbox, self.tests_for, alpha=alpha, outcome_alpha=self.outcome_alpha(),
-                                   scorer=R.load_scorer(prm, self.recipe)),
+                                   self.sandbox, self.outcome_tests(), alpha=alpha, outcome_alpha=self.outcome_alpha(),
+                                   scorer=R.load_scorer(prm, self.recipe), chat=self.search.chat),
                 problems=self.config.train_problems, limit=self.config.train_limit, alpha=alpha,
-                outcome_alpha=self.outcome_alpha(), prm=prm, out=out)
+                outcome_alpha=self.outcome_alpha(), prm=prm, tcg=self.tcg_folder(), out=out)
             self.log(t, {"loop/rl_loss": result.metrics["last_loss"], "loop/rl_reward": result.metrics["mean_reward"]})
             self.state.finish(key, policy=result.output_dir, metrics=_summary(result))
             return f"done: GRPO {result.metrics['steps']} steps, mean phi {_num(result.metrics['mean_reward'])}"
@@ -249,17 +304,20 @@ class _Loop:
         from o1coder.training.data import dpo_pairs
 
         generator = self.generator() if "samples" in self.training.pair_sources else None
-        pairs = dpo_pairs(self.train_problems(), self.training, self.sandbox, self.tests_for, alpha=alpha,
+        pairs = dpo_pairs(self.train_problems(), self.training, self.sandbox, self.outcome_tests(), alpha=alpha,
                           outcome_alpha=self.outcome_alpha(), searched=self.searched(t), generator=generator,
-                          scorer=scorer, round=t)
+                          scorer=scorer, round=t, chat=self.search.chat)
         R.write_jsonl(self.round_dir(t) / "datasets" / "dpo_pairs.jsonl", pairs)
         return pairs
 
     def warm_start(self) -> str:
-        from o1coder.training.data import trace_rows
+        from o1coder.training.data import in_chat_form, trace_rows
         from o1coder.training.sft import train_sft
 
-        rows = trace_rows(R.resolve(self.config.warm_start))
+        traced = R.resolve(self.config.warm_start)
+        rows = trace_rows(traced)
+        if rows and self.search.chat:
+            rows = in_chat_form(rows, traced)
         if not rows:
             raise ValueError(f"loop.warm_start {self.config.warm_start!r}: none of its problems has a stored trace")
         out = self.fresh(self.state.folder / "init" / "policy")
@@ -276,10 +334,13 @@ class _Loop:
         kind = self.config.evaluator
         if kind == "auto":
             kind = "evaluation" if R.evaluation_available() else "search"
-        recipe = R.policy_recipe(self.recipe, self.state.policy)
+        recipe = self.guided_recipe(before_round=version)  # after round t: that round's PRM
         spec, limit = self.config.eval_problems, self.config.eval_limit
+        check_contamination(self.state.policy, [p.id for p in R.resolve(spec, limit)],
+                            allow=self.config.allow_contamination, option=ALLOW_OPTION)
         if kind == "evaluation":
-            run_id, pass1 = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir)
+            run_id, pass1 = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir,
+                                                    self.config.allow_contamination)
         else:
             run_id = self.search_into(key, spec, limit, recipe)
             pass1 = _run_info(run_id, self.runs_dir).pass_rate
@@ -302,6 +363,46 @@ class _Loop:
         report = run_stage(kind, job, self.state.folder / "jobs" / f"{key.replace('/', '-')}.json",
                            self.config.accelerate_config)
         return TrainResult(Path(report["output_dir"]) if report["output_dir"] else None, report["metrics"])
+
+    def guided_recipe(self, before_round: int) -> dict[str, Any]:
+        """The current policy's recipe in the prompt form it was trained on, with the PRM and TCG the loop has at
+        this point (:mod:`o1coder.guidance`). A policy the loop trained reads zero-shot prompts, as its rows had
+        (raw or chat: ``search.chat`` holds for training and search alike); the initial model keeps the recipe's
+        few-shot setting. The PRM is the newest of a round before ``before_round`` (the PUCT prior with
+        ``search.prior: prm``; before any PRM exists the prior is the policy's log-probabilities, which the search
+        run records); the TCG is the newest."""
+        from o1coder.guidance import needs_prm, set_guidance, with_guidance
+
+        recipe = R.policy_recipe(self.recipe, self.state.policy)
+        if self.state.policy is not None:  # a policy this loop trained: on zero-shot prompts (training.data.prompt_of)
+            recipe["search"] = {**(recipe.get("search") or {}), "few_shot": False}
+            recipe["evaluation"] = {**(recipe.get("evaluation") or {}), "few_shot": False}
+        prm = None
+        if needs_prm(self.search):
+            prm = next((self.state.outputs[f"{r}/prm"] for r in range(before_round - 1, -1, -1)
+                        if self.state.outputs.get(f"{r}/prm")), None)
+            if prm is None:
+                log.info("no PRM trained before round %d yet: its search uses the log-probability prior", before_round)
+                recipe["search"] = {**(recipe.get("search") or {}), "prior": "logprob"}
+        return with_guidance(set_guidance(recipe, prm=prm, tcg=self.tcg_folder()), require=False)
+
+    def tcg_folder(self) -> str | None:
+        """The newest TCG the loop trained (``loop.tcg``), else the one given (``--tcg``), else None."""
+        keys = ["tcg"] + [f"{t}/tcg" for t in range(self.state.rounds)]
+        trained = [self.state.outputs[k] for k in keys if self.state.outputs.get(k)]
+        return trained[-1] if trained else (self.recipe.get("guidance") or {}).get("tcg")
+
+    def outcome_tests(self):
+        """``problem -> tests`` for the RL outcome R: the search's reward tests, the newest TCG's with
+        ``reward_tests: generated`` (loaded once per TCG folder)."""
+        from o1coder.guidance import load_tcg
+
+        folder = self.tcg_folder()
+        if self._tests_for is None or self._tests_for[0] != folder:
+            generated = load_tcg(folder, self.recipe, self.sandbox) if folder and self.search.reward_tests == \
+                "generated" else None
+            self._tests_for = (folder, reward_tests_for(self.search, generated))
+        return self._tests_for[1]
 
     def search_into(self, key: str, spec: str, limit: int | None, recipe: dict[str, Any]) -> str:
         problems = R.resolve(spec, limit)
@@ -348,8 +449,9 @@ class _Loop:
         return alpha_at(t, schedule=c.alpha_schedule, start=c.alpha_start, end=c.alpha_end,
                         rounds=c.alpha_rounds or self.state.rounds)
 
-    def outcome_alpha(self) -> float:
-        return self.training.outcome_alpha if self.training.outcome_alpha is not None else self.search.alpha
+    def outcome_alpha(self):
+        """R's rule (:func:`o1coder.training.rewards.outcome_rule`): the formula's alpha, or tau_pass / tau_fail."""
+        return outcome_rule(self.training, self.search)
 
     def round_dir(self, t: int) -> Path:
         return self.state.folder / f"round-{t}"

@@ -173,7 +173,10 @@ def test_selecting_a_node_shows_its_code_values_and_tests(fx, runs_dir):
     assert metrics["reward"] == f"{node.reward:.3f}" and metrics["PRM score"] == f"{node.prm:.3f}"
     assert f"{node.exec['n_passed']}/{node.exec['n_tests']} reward tests passed" in texts(at)
     assert len(at.dataframe[0].value) == len(node.exec["outcomes"])
-    assert f"UCT at its last selection: q = {node.uct['q']:.3f}" in texts(at)
+    # a terminal is selected once, as an unvisited child, so UCT terms sit on the step nodes the search weighed
+    scored = next(n for n in load_tree(fx["trace"], fx["deep_problem"], runs_dir).nodes if n.uct)
+    at.number_input(key="node_input").set_value(scored.id).run()
+    assert f"UCT at its last selection: q = {scored.uct['q']:.3f}" in texts(at)
     # the path from the root: one button per node; the root's button selects the root
     at.button(key="path_0").click().run()
     assert at.query_params["node"] == "0" and "The root" in texts(at)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from o1coder import bundled
-from o1coder.bundled import SPLITS, load_bundled, resolve_problem_spec, trace_of
+from o1coder.bundled import SPLITS, load_bundled, parse_problem_spec, resolve_problem_spec, trace_of
 from o1coder.problems import Problem
 from o1coder.reasoning import EXAMPLES, Action, extract_program, parse, render
 from o1coder.reasoning.steps import Step
@@ -118,6 +118,42 @@ def test_bundled_specs():
 def test_bad_specs(spec, message):
     with pytest.raises(ValueError, match=message):
         resolve_problem_spec(spec)
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("mbpp@test:../shared/data/mbpp.jsonl", ("mbpp", "test", "../shared/data/mbpp.jsonl")),
+    ("mbpp@train", ("mbpp", "train", None)),
+    ("mbpp@train+validation:m.jsonl", ("mbpp", "train+validation", "m.jsonl")),
+    ("synthetic@eval", ("synthetic", "eval", None)),
+    ("jsonl:C:/odd:path.jsonl", ("jsonl", None, "C:/odd:path.jsonl")),
+    ("bundled:eval", ("bundled", "eval", None)),
+    ("bundled@train", ("bundled", "train", None)),
+])
+def test_spec_parts(spec, expected):
+    parsed = parse_problem_spec(spec)
+    assert (parsed.name, parsed.split, parsed.path) == expected
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("mbpp@:data.jsonl", "no split name"),
+    ("@test:data.jsonl", "dataset name"),
+    ("humaneval@test:x.jsonl.gz", "'humaneval' loader has no splits; drop '@test'"),
+    ("bundled@train:x.jsonl", "bundled problems have no path"),
+])
+def test_bad_split_specs(spec, message):
+    with pytest.raises(ValueError, match=message):
+        resolve_problem_spec(spec)
+
+
+def test_split_specs_pass_the_split_to_the_loader(monkeypatch):
+    calls = []
+    monkeypatch.setattr(bundled, "load_problems", lambda name, path=None, **options: calls.append(
+        (name, path, options)) or [])
+    resolve_problem_spec("mbpp@validation:../shared/data/mbpp.jsonl", limit=2)
+    resolve_problem_spec("mbppplus@test")
+    assert calls == [("mbpp", "../shared/data/mbpp.jsonl", {"split": "validation", "limit": 2}),
+                     ("mbppplus", None, {"split": "test"})]
+    assert [p.id for p in resolve_problem_spec("bundled@eval")] == [p.id for p in load_bundled("eval")]
 
 
 def test_loader_specs_are_delegated(monkeypatch):

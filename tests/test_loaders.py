@@ -81,6 +81,43 @@ def test_mbpp_options_and_setup_code(shared_data):
     assert tree.metadata["test_setup_code"].startswith("root = Node(1)")
 
 
+@pytest.mark.parametrize("split, count, first, last", [
+    ("prompt", 10, 1, 10), ("test", 500, 11, 510), ("validation", 90, 511, 600), ("train", 374, 601, 974)])
+def test_mbpp_split_specs_select_the_official_task_id_ranges(shared_data, split, count, first, last):
+    from o1coder.bundled import resolve_problem_spec
+
+    problems = resolve_problem_spec(f"mbpp@{split}:{shared_data / 'mbpp.jsonl'}")
+    ids = [p.metadata["task_id"] for p in problems]
+    assert (len(ids), ids[0], ids[-1]) == (count, first, last) and ids == sorted(ids)
+    sanitized = resolve_problem_spec(f"mbpp-sanitized@{split}:{shared_data / 'sanitized-mbpp.json'}")
+    assert sanitized and all(first <= p.metadata["task_id"] <= last for p in sanitized)
+
+
+def test_mbpp_joined_splits(shared_data):
+    problems = load_problems("mbpp", path=shared_data / "mbpp.jsonl", split="train+validation")
+    assert len(problems) == 464 and min(p.metadata["task_id"] for p in problems) == 511
+    with pytest.raises(ValueError, match="mbpp split must be one of prompt, test, validation, train"):
+        load_problems("mbpp", path=shared_data / "mbpp.jsonl", split="train+dev")
+
+
+@needs_sandbox
+def test_mbppplus_split_keeps_the_mbpp_task_ids(shared_data, sandbox):
+    path = shared_data / "MbppPlus-v0.2.0.jsonl.gz"
+    problems = load_problems("mbppplus", path=path, split="validation", limit=2, sandbox=sandbox)
+    assert [p.id for p in problems] == ["mbppplus/554", "mbppplus/555"]  # the first MBPP+ tasks in 511-600
+    with pytest.raises(ValueError, match="mbppplus split must be one of prompt, test, validation, train or several"):
+        load_problems("mbppplus", path=path, split="dev")
+
+
+def test_mbpp_prompt_shows_its_test_once(shared_data):
+    from o1coder.reasoning import format_question, pseudocode_prompt
+
+    [problem] = load_problems("mbpp", path=shared_data / "mbpp.jsonl", split="test", limit=1)
+    shown = 'assert remove_Occ("hello","l") == "heo"'
+    assert format_question(problem).count(shown) == 1
+    assert pseudocode_prompt(problem, examples=()).count(shown) == 1
+
+
 def test_mbpp_sanitized(shared_data):
     problems = by_id(load_problems("mbpp-sanitized", path=shared_data / "sanitized-mbpp.json"))
     assert len(problems) == 427
@@ -311,7 +348,7 @@ def test_unknown_name_lists_the_valid_ones():
 def test_unknown_option_and_bad_limit(tmp_path):
     with pytest.raises(TypeError, match="no option 'plus'.*limit, split, prompt_tests"):
         load("mbpp", tmp_path / "x.jsonl", plus=True)
-    assert options_of("mbppplus") == ["limit", "plus", "sandbox"]
+    assert options_of("mbppplus") == ["limit", "plus", "sandbox", "split"]
     with pytest.raises(ValueError, match="limit must be a non-negative integer"):
         load_problems("humaneval", path=tmp_path / "x.jsonl", limit=-1)
 

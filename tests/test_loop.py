@@ -70,7 +70,7 @@ def test_two_rounds_end_to_end(tmp_path):
     by_name = {name: dict(zip(group["step"], group["value"])) for name, group in points.groupby("name")}
     assert sorted(by_name["loop/pass@1"]) == [0, 1, 2]
     assert by_name["loop/round"] == {0: 0.0, 1: 1.0}
-    assert by_name["loop/alpha"] == pytest.approx({0: 0.9, 1: 0.7})  # linear from 0.9 to 0.5 over 2 rounds
+    assert by_name["loop/alpha"] == pytest.approx({0: 0.9, 1: 0.5})  # linear from 0.9 to 0.5 over 2 rounds
     assert by_name["loop/pairs"][0] == len(pairs)
     assert by_name["loop/d_plus"][0] == len(d_plus)
 

@@ -71,8 +71,9 @@ def _check_mcts_search(s: dict) -> None:
     assert s["first_rollout"] == [0, 1, 4] and s["first_reward"] == pytest.approx(0.2)
     assert s["first_rollout_same"] is True  # search() repeats it exactly: seeds derive from the node
     assert s["root_visits"] == s["root_children_visits"] == 16
-    assert s["nodes"] == 20 and s["max_depth"] == 5 and s["passing"] == 6 and s["solved"] is True
-    assert s["uct_rows"] == 3 and s["root_dead_children"] == 1 and s["uct_choice"] == 2
+    # no rollout revisits a known outcome, so the 16 rollouts grow the tree wider than they used to (20 nodes)
+    assert s["nodes"] == 37 and s["max_depth"] == 5 and s["passing"] == 9 and s["solved"] is True
+    assert s["uct_rows"] == 2 and s["root_dead_children"] == 1 and s["uct_choice"] == 2  # the dead child: no row
     assert s["inspector"] == {"selected": 4, "shows_q": True}  # select() on the wrong program
     assert s["run"] == {"status": "finished", "done": 6, "passed": 6, "stored_equals_search": True, "trees": 6}
     assert s["tiny"]["nodes"] >= 2 and s["tiny"]["dead"] == s["tiny"]["nodes"] - 1  # junk: every child dead
@@ -146,7 +147,8 @@ def _check_quickstart(s: dict) -> None:
     assert s["tiny_sample_tokens"] > 0
     assert s["tiny_run"]["status"] == "finished" and s["tiny_run"]["nodes"] >= 2
     assert s["tiny_run"]["dead"] == s["tiny_run"]["nodes"] - 1  # the untrained model's steps never parse
-    assert s["run"] == {"status": "finished", "done": 3, "passed": 3, "nodes": 10, "executions": 15}
+    # MCTS never revisits a known outcome: its rollouts reach new nodes (was 10 nodes, 15 executions)
+    assert s["run"] == {"status": "finished", "done": 3, "passed": 3, "nodes": 21, "executions": 28}
     assert s["exported"] == {"trees": 3, "datasets": {"d_process": 10, "d_plus": 5, "pairs": 7}}
     assert s["notebooks"] == ["01_problems_and_sandbox", "02_pseudocode_reasoning", "03_mcts_search",
                               "04_test_case_generator", "05_process_reward_model", "06_policy_rl_and_self_play",
@@ -166,7 +168,8 @@ def _check_policy_rl_and_self_play(s: dict) -> None:
                                       "compiles, fails (R = 0.2), good steps": 0.4281,
                                       "syntax error, bad steps": 0.0428, "no PRM (r = [])": 0.2}, abs=1e-4)
     assert s["search"] == {"status": "finished", "done": 4, "trees": 4}
-    assert (s["d_plus"], s["candidates"], s["pairs"]) == (14, 23, 6) and s["pairs_ordered"] is True
+    # MCTS never revisits a known outcome, so the same rollouts reach more distinct programs (was 14, 23, 6)
+    assert (s["d_plus"], s["candidates"], s["pairs"]) == (20, 31, 7) and s["pairs_ordered"] is True
     loop = s["loop"]
     assert (loop["status"], loop["kind"]) == ("finished", "loop")
     assert loop["stages"] == ["baseline", "0/search", "0/data", "0/prm", "0/sft", "0/rl", "0/eval"]

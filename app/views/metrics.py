@@ -9,6 +9,7 @@ from ui import common, data
 from o1coder.viz.metrics import (
     X_AXES,
     default_metrics,
+    generated_agreement,
     is_quality,
     last_values,
     metric_label,
@@ -51,6 +52,15 @@ def metrics_view(run_id: str, seen: tuple | None) -> None:
     cols[3].metric("executions", f"{run.executions:,}", help="programs executed, all test sets")
     cols[4].metric("duration", common.duration(run.duration))
     final = last_values(points)
+    agreement = generated_agreement(points)  # a run rewarded by generated tests: how far they agree with hidden
+    if agreement is not None:
+        cols = st.columns(4)
+        cols[0].metric("generated-test false passes", common.percent(agreement["false_pass"]),
+                       help="share of the searched programs that pass the generated (TCG) reward tests but fail the "
+                       "hidden tests")
+        cols[1].metric("generated-test false fails", common.percent(agreement["false_fail"]),
+                       help="share of the searched programs that fail the generated tests but pass the hidden ones")
+        cols[2].metric("programs compared", f"{agreement['programs']:.0f}")
     quality = [n for n in final if is_quality(n)]  # pass@k and ASPR, when the run recorded them (evaluation runs)
     for start in range(0, len(quality), 4):
         for col, name in zip(st.columns(4), quality[start:start + 4]):

@@ -87,12 +87,14 @@ class _Runner:
     def __init__(self, problems: Sequence[Problem], generator, sandbox, recipe: Mapping[str, Any],
                  progress: Callable[[BudgetPoint], None] | None) -> None:
         from o1coder.config import sampling_config
+        from o1coder.guidance import load_guidance
         from o1coder.search.config import search_config
 
         self.problems, self.generator, self.sandbox, self.progress = problems, generator, sandbox, progress
         self.base = search_config(recipe)
         self.sampling = sampling_config(recipe) if recipe.get("sampling") else None
         self.points: dict[tuple[str, int], BudgetPoint] = {}
+        self.guidance = load_guidance(recipe, sandbox)  # beam's value and PUCT's prior from the PRM, if given
 
     def run(self, algorithm: str, value: int, refined: bool = False) -> BudgetPoint:
         from o1coder.search import search
@@ -102,7 +104,8 @@ class _Runner:
             return self.points[key]
         knob = KNOBS[algorithm]
         config = dataclasses.replace(self.base, algorithm=algorithm, **{knob: value})
-        results = [search(p, self.generator, self.sandbox, config, sampling=self.sampling) for p in self.problems]
+        results = [search(p, self.generator, self.sandbox, config, sampling=self.sampling,
+                          **self.guidance.search_kwargs()) for p in self.problems]
         count = len(results)
         point = BudgetPoint(
             algorithm, knob, value,

@@ -33,6 +33,12 @@ def add_eval_parser(sub) -> None:
     p.add_argument("--compare-budgets", action="store_true",
                    help="run the budget-matched comparison (evaluation.budget) instead of Table 1")
     p.add_argument("--out", help="output folder (default: <runs dir>/eval/RUN or <runs dir>/budget/RUN)")
+    p.add_argument("--prm", metavar="DIR", help="a trained PRM (`o1coder prm train`) for the search's PUCT prior "
+                   "(search.selection=puct, search.prior=prm) or beam value")
+    p.add_argument("--tcg", metavar="DIR", help="a trained TCG (`o1coder tcg sft|dpo`) writing the search's reward "
+                   "tests (search.reward_tests=generated)")
+    p.add_argument("--allow-contamination", action="store_true",
+                   help="score problems the model's training lineage saw (by default an error naming them)")
     p.add_argument("--workers", type=int, help="sandbox workers (default: execution.workers, else one per core)")
     p.add_argument("--json", action="store_true", help="print the full results as JSON instead of the table")
     p.set_defaults(func=_cmd_eval)
@@ -53,12 +59,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from o1coder.cliargs import recipe_from_args
     from o1coder.evaluation.config import eval_config
     from o1coder.evaluation.record import run_budget, run_eval
+    from o1coder.guidance import set_guidance
 
-    recipe = recipe_from_args(args)
+    recipe = set_guidance(recipe_from_args(args), prm=args.prm, tcg=args.tcg)
     config = eval_config(recipe, modes=args.modes, samples=args.samples, k=_ints(args.k, "--k"),
                          aspr_k=args.aspr_k, aspr_search=args.aspr_search)
     options = {"config": config, "limit": args.limit, "runs_dir": args.runs_dir, "out": args.out,
-               "workers": args.workers}
+               "workers": args.workers, "allow_contamination": args.allow_contamination}
     if args.compare_budgets:
         with tqdm(desc="budget runs", unit="run", file=sys.stderr) as bar:
             run_id, comparison, files = run_budget(recipe, args.benchmark, progress=lambda point: bar.update(),

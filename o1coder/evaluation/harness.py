@@ -23,6 +23,7 @@ from o1coder.evaluation.aspr import ProblemAspr, problem_aspr, summarize
 from o1coder.evaluation.config import EvalConfig
 from o1coder.evaluation.passk import mean_pass_at_k, pass_at_k
 from o1coder.evaluation.sampling import Sampler, answers_tree, decoding
+from o1coder.guidance import load_guidance
 from o1coder.problems import Problem, TestCase
 from o1coder.search.config import SearchConfig, search_config
 from o1coder.search.reward import split_tests
@@ -74,6 +75,7 @@ class Evaluator:
         # the ASPR search samples as `o1coder search` does (the recipe's sampling section, not evaluation.sampling)
         self.search_sampling = sampling_config(recipe) if recipe.get("sampling") else None
         self.sampler = Sampler(generator, decoding(recipe, config))
+        self.guidance = load_guidance(recipe, sandbox)  # the PRM (PUCT prior, beam value) and TCG (reward tests)
 
     def problem(self, problem: Problem) -> dict[str, ModeResult]:
         hidden = hidden_tests(problem, self.search)
@@ -115,7 +117,8 @@ class Evaluator:
             config = dataclasses.replace(config, algorithm="best_of_n", best_of_n_prompt="vanilla",
                                          n_samples=config.n_samples or config.rollouts,
                                          max_answer_tokens=d.answer_tokens)
-        result = search(problem, self.generator, self.sandbox, config, sampling=self.search_sampling)
+        result = search(problem, self.generator, self.sandbox, config, sampling=self.search_sampling,
+                        **self.guidance.search_kwargs())
         return result.tree, result.stats
 
 

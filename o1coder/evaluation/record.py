@@ -64,18 +64,25 @@ def output_dir(out: str | Path | None, runs_dir: str | Path | None, run_id: str,
 def run_eval(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig | None = None,
              limit: int | None = None, runs_dir: str | Path | None = None, out: str | Path | None = None,
              workers: int | None = None, generator=None, sandbox=None,
-             progress: Progress | None = None) -> EvalOutcome:
+             progress: Progress | None = None, allow_contamination: bool = False) -> EvalOutcome:
     """Evaluate ``benchmark`` with ``recipe`` (its ``evaluation:`` section, or ``config``), record and write it.
 
     ``generator`` / ``sandbox`` default to the recipe's model and execution sections (pass them to reuse loaded
     ones, or a scripted generator in tests). The run is marked failed or interrupted if anything stops it.
+    Problems the model's training lineage saw are refused before the run (:mod:`o1coder.runs.lineage`) unless
+    ``allow_contamination``.
     """
+    from o1coder.config import model_config
+    from o1coder.guidance import with_guidance
     from o1coder.runs.driver import check_recipe
+    from o1coder.runs.lineage import check_contamination
     from o1coder.runs.store import RunStore
 
     config = config or eval_config(recipe)
     check_recipe(recipe)
+    recipe = with_guidance(recipe)  # its PRM / TCG (o1coder.guidance): checked and hashed before the run exists
     problems = resolve_problems(benchmark, limit)
+    check_contamination(model_config(recipe).name_or_path, [p.id for p in problems], allow=allow_contamination)
     recorded = {**recipe, "evaluation": config.to_dict()}
     report = EvalReport(model_label(recipe, config), config.to_dict())
     with RunStore(runs_dir) as store:
@@ -148,7 +155,8 @@ def _write(frame, report: EvalReport, benchmark: str, out: Path, run_id: str) ->
 def run_budget(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig | None = None,
                limit: int | None = None, runs_dir: str | Path | None = None, out: str | Path | None = None,
                workers: int | None = None, generator=None, sandbox=None,
-               progress: Callable[[Any], None] | None = None) -> tuple[str, Any, dict[str, Path]]:
+               progress: Callable[[Any], None] | None = None,
+               allow_contamination: bool = False) -> tuple[str, Any, dict[str, Path]]:
     """The budget-matched comparison (:func:`o1coder.evaluation.budget.compare_budgets`), recorded as a run
     (``kind = "budget"``) and written to ``out`` (default ``<runs dir>/budget/<run id>``).
 
@@ -156,14 +164,19 @@ def run_budget(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig 
     ``budget/target``, ``budget/matched/ALGORITHM/tokens`` and ``.../pass@1`` at step = target index. The run's
     problems stay ``pending``: each one is searched once per run, not once. Returns (run id, comparison, files).
     """
+    from o1coder.config import model_config
     from o1coder.evaluation.budget import compare_budgets
     from o1coder.evaluation.figures import budget_figure
+    from o1coder.guidance import with_guidance
     from o1coder.runs.driver import check_recipe
+    from o1coder.runs.lineage import check_contamination
     from o1coder.runs.store import RunStore
 
     config = config or eval_config(recipe)
     check_recipe(recipe)
+    recipe = with_guidance(recipe)  # its PRM / TCG (o1coder.guidance): checked and hashed before the run exists
     problems = resolve_problems(benchmark, limit)
+    check_contamination(model_config(recipe).name_or_path, [p.id for p in problems], allow=allow_contamination)
     with RunStore(runs_dir) as store:
         run_id = store.create_run({**recipe, "evaluation": config.to_dict()}, problems, problem_spec=benchmark,
                                   problem_limit=limit, kind="budget")

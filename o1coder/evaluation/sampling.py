@@ -27,9 +27,9 @@ from o1coder.reasoning import (
     Action,
     Step,
     extract_program,
-    pseudocode_prompt,
+    pseudocode_input,
     render,
-    vanilla_prompt,
+    vanilla_input,
 )
 from o1coder.search.expansion import read_step
 from o1coder.search.seeding import derive_seed
@@ -47,6 +47,7 @@ class Decoding:
     answer_tokens: int
     few_shot: bool = True
     seed: int = 0
+    chat: bool = False  # search.chat: raw text or chat messages (o1coder.reasoning.pseudocode_input)
 
     @property
     def examples(self):
@@ -68,7 +69,7 @@ def decoding(recipe: Mapping[str, Any], config) -> Decoding:
     step = config.max_step_tokens or search.max_step_tokens or sampling.max_new_tokens
     answer = config.max_answer_tokens or search.max_answer_tokens or step * depth
     seed = config.seed if config.seed is not None else int(recipe.get("seed") or 0)
-    return Decoding(sampling, aspr, depth, step, answer, config.few_shot, seed)
+    return Decoding(sampling, aspr, depth, step, answer, config.few_shot, seed, search.chat)
 
 
 @dataclass
@@ -117,8 +118,8 @@ class Sampler:
         return [self._code_sample(problem, steps, c) for c in completions]
 
     # -- internals -------------------------------------------------------------------------------------------------
-    def _prompt(self, problem: Problem, steps: Sequence[Step]) -> str:
-        return pseudocode_prompt(problem, list(steps), examples=self.decoding.examples)
+    def _prompt(self, problem: Problem, steps: Sequence[Step]):
+        return pseudocode_input(problem, list(steps), examples=self.decoding.examples, chat=self.decoding.chat)
 
     def _step_params(self, base: SamplingParams, problem: Problem, purpose: str, depth: int) -> SamplingParams:
         return dataclasses.replace(base, stop=tuple(dict.fromkeys(STEP_STOP_STRINGS + base.stop)),
@@ -129,7 +130,7 @@ class Sampler:
         params = dataclasses.replace(base, stop=tuple(dict.fromkeys(VANILLA_STOP_STRINGS + base.stop)),
                                      max_new_tokens=self.decoding.answer_tokens,
                                      seed=derive_seed(self.decoding.seed, problem.id, purpose, "vanilla"))
-        prompt = vanilla_prompt(problem, examples=self.decoding.examples)
+        prompt = vanilla_input(problem, examples=self.decoding.examples, chat=self.decoding.chat)
         [completions] = self.generator.generate([prompt], params, n=n)
         answers = []
         for c in completions:

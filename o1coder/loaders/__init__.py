@@ -8,7 +8,7 @@ name                local file (``path=``)                    options besides ``
 ==================  ========================================  ==================================================
 "mbpp"              mbpp.jsonl                                split, prompt_tests
 "mbpp-sanitized"    sanitized-mbpp.json                       split, prompt_tests
-"mbppplus"          MbppPlus-v0.2.0.jsonl.gz                  plus, sandbox
+"mbppplus"          MbppPlus-v0.2.0.jsonl.gz                  plus, sandbox, split (MBPP's task-id ranges)
 "humaneval"         HumanEval.jsonl.gz
 "humanevalplus"     HumanEvalPlus-v0.1.10.jsonl.gz            plus, sandbox
 "taco"              a JSON list of TACO records               split (hub only)

@@ -91,9 +91,21 @@ POLY_SETUP = (f"def {POLY_HELPER}(xs, x):\n"
               "    return sum(c * math.pow(x, i) for i, c in enumerate(xs))\n")
 
 
-def load_mbppplus(path=None, *, limit: int | None = None, plus: bool = True, sandbox=None) -> list[Problem]:
-    """MBPP+ from the EvalPlus release file (JSON lines, gzip or plain) or the hub."""
-    return _load("mbppplus", path, MBPPPLUS_HUB, limit, plus, sandbox)
+def load_mbppplus(path=None, *, limit: int | None = None, plus: bool = True, sandbox=None,
+                  split: str | None = None) -> list[Problem]:
+    """MBPP+ from the EvalPlus release file (JSON lines, gzip or plain) or the hub.
+
+    ``split`` keeps MBPP's task-id ranges ("prompt" 1-10, "test" 11-510, "validation" 511-600, "train" 601-974;
+    several joined by "+"), so MBPP+ problems line up with the MBPP split they were taken from."""
+    from o1coder.loaders.mbpp import split_of, wanted_splits
+
+    keep, wanted = None, wanted_splits("mbppplus", split)
+    if wanted is not None:
+
+        def keep(record) -> bool:
+            return split_of(int(str(record.data.get("task_id", "")).rsplit("/", 1)[-1])) in wanted
+
+    return _load("mbppplus", path, MBPPPLUS_HUB, limit, plus, sandbox, keep)
 
 
 def load_humanevalplus(path=None, *, limit: int | None = None, plus: bool = True, sandbox=None) -> list[Problem]:
@@ -124,11 +136,12 @@ class Task:
         return self.task_id.rsplit("/", 1)[-1]
 
 
-def _load(benchmark: str, path, hub: HubSource, limit, plus, sandbox) -> list[Problem]:
+def _load(benchmark: str, path, hub: HubSource, limit, plus, sandbox, keep=None) -> list[Problem]:
     limit = check_limit(limit)
     if not isinstance(plus, bool):
         raise ValueError(f"plus must be True or False, got {plus!r}")
-    records = list(take(open_records(benchmark, path, hub), limit))
+    records = (r for r in open_records(benchmark, path, hub) if keep is None or keep(r))  # before any execution
+    records = list(take(records, limit))
     tasks = [task_from_record(r, benchmark) for r in records]
     pending = [t for t in tasks if t.base_expected is None]
     outputs = {}

@@ -8,7 +8,8 @@ test it will be judged on; pass ``prompt_tests=3`` for the classic prompt that s
 
 ``entry_point`` is the function the first test calls (read with ``ast``: the first called name that the reference
 code defines, else the first called name that is not a builtin). ``split`` follows the official task id ranges:
-prompt 1-10, test 11-510, validation 511-600, train 601-974 (the ``split=`` option keeps one of them).
+prompt 1-10, test 11-510, validation 511-600, train 601-974 (the ``split=`` option keeps one of them, or several
+joined by "+": "train+validation").
 """
 
 from __future__ import annotations
@@ -51,16 +52,26 @@ def load_mbpp_sanitized(path=None, *, limit: int | None = None, split: str | Non
     return _load("mbpp-sanitized", path, SANITIZED_HUB, problem_from_sanitized, limit, split, prompt_tests)
 
 
+def wanted_splits(benchmark: str, split: str | None) -> set[str] | None:
+    """The split names of ``split`` ("test", or several joined by "+": "train+validation"); None for all."""
+    if split is None:
+        return None
+    wanted = set(split.split("+")) if isinstance(split, str) else {split}
+    if not wanted <= set(SPLITS):
+        raise ValueError(f"{benchmark} split must be one of {', '.join(SPLITS)} or several joined by '+' (e.g. "
+                         f"'train+validation'; None for all), got {split!r}")
+    return wanted
+
+
 def _load(benchmark, path, hub, convert, limit, split, prompt_tests) -> list[Problem]:
     limit = check_limit(limit)
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"{benchmark} split must be one of {', '.join(SPLITS)} (or None for all), got {split!r}")
+    wanted = wanted_splits(benchmark, split)
     if isinstance(prompt_tests, bool) or not isinstance(prompt_tests, int) or prompt_tests < 0:
         raise ValueError(f"prompt_tests must be a non-negative integer, got {prompt_tests!r}")
     # The hub keeps the splits apart and ids are unique across them, so reading all splits matches the file.
     problems = (convert(record, prompt_tests) for record in open_records(benchmark, path, hub))
-    if split is not None:
-        problems = (p for p in problems if p.metadata["split"] == split)
+    if wanted is not None:
+        problems = (p for p in problems if p.metadata["split"] in wanted)
     return list(take(problems, limit))
 
 

@@ -228,6 +228,15 @@ def is_chat(prompt: Prompt) -> bool:
     return not isinstance(prompt, str)
 
 
+def chat_template_options(prompt: Prompt) -> dict[str, bool]:
+    """How a chat is rendered: a chat ending with an *assistant* message is a partial answer the model continues
+    (``continue_final_message``: no end-of-turn after it, no new assistant header); any other chat gets the
+    assistant header (``add_generation_prompt``). The same keywords in transformers' ``apply_chat_template``,
+    vLLM's ``LLM.chat`` and vLLM's OpenAI-compatible chat endpoint (which refuses both set at once)."""
+    continuing = is_chat(prompt) and bool(prompt) and prompt[-1].get("role") == "assistant"
+    return {"add_generation_prompt": not continuing, "continue_final_message": continuing}
+
+
 def check_prompts(prompts: Sequence[Prompt]) -> list[Prompt]:
     """Reject the usual mistakes early, with the index of the bad prompt."""
     if isinstance(prompts, (str, Mapping)) or not isinstance(prompts, Sequence):

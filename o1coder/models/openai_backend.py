@@ -1,8 +1,10 @@
 """Generation through any server that speaks the OpenAI API (vllm serve, SGLang, llama.cpp server, hosted APIs).
 
-Plain prompts go to ``/completions``, chats to ``/chat/completions``; one request per prompt asks for all ``n``
-samples. Requests run concurrently in a thread pool and are retried with exponential backoff on connection errors,
-timeouts, 429 and 5xx. Only the standard library is used, so the core install stays light. The API key is read
+Plain prompts go to ``/completions``, chats to ``/chat/completions`` (a chat ending with an assistant message is
+continued: ``continue_final_message``, as vLLM's server reads it); one request per prompt asks for all ``n``
+samples. A chat-only server (no ``/completions``) is searched with chat prompts (``search.chat: true``). Requests
+run concurrently in a thread pool and are retried with exponential backoff on connection errors, timeouts, 429 and
+5xx. Only the standard library is used, so the core install stays light. The API key is read
 from an environment variable and never logged.
 """
 
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, is_chat
+from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, chat_template_options, is_chat
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +80,15 @@ class OpenAIGenerator(BaseGenerator):
         def one(prompt: Prompt) -> list[Completion]:
             path, body = build_request(prompt, params, n, self.model)
             body.update(self.extra_body)
-            return parse_response(self._post(path, body), chat=is_chat(prompt), n=n)
+            try:
+                payload = self._post(path, body)
+            except OpenAIRequestError as error:
+                if path == "/completions" and error.status == 404:
+                    raise OpenAIRequestError(
+                        f"{self.base_url} has no /completions endpoint (a chat-only server): send chat prompts "
+                        "instead (search.chat: true)", 404) from None
+                raise
+            return parse_response(payload, chat=is_chat(prompt), n=n)
 
         if len(prompts) == 1 or self.concurrency == 1:
             return [one(prompt) for prompt in prompts]
@@ -143,6 +153,10 @@ def build_request(prompt: Prompt, params: SamplingParams, n: int, model: str) ->
         body["messages"] = [{"role": m["role"], "content": m["content"]} for m in prompt]
         if params.logprobs:
             body["logprobs"] = True
+        if chat_template_options(prompt)["continue_final_message"]:
+            # a partial assistant answer (the steps so far) to continue: vLLM's and SGLang's chat endpoints read
+            # these fields; the OpenAI API itself has no way to continue a message
+            body.update(add_generation_prompt=False, continue_final_message=True)
         return "/chat/completions", body
     body["prompt"] = prompt
     if params.logprobs:

@@ -37,8 +37,10 @@ class OpenAICompatibleServer:
         port: int = 0,
         api_key: str | None = None,
         delay_s: float = 0.0,
+        completions: bool = True,
     ) -> None:
         self.generator = generator
+        self.completions = completions  # False: a chat-only server (no /v1/completions), as many hosted APIs
         self.model_name = model_name
         self.api_key = api_key
         self.delay_s = delay_s
@@ -101,7 +103,8 @@ class OpenAICompatibleServer:
                 return status, _error(f"injected failure {status}"), {"Retry-After": str(retry_after)}
             if self.api_key is not None and authorization != f"Bearer {self.api_key}":
                 return 401, _error("invalid or missing API key"), {}
-            if path not in ("/v1/completions", "/v1/chat/completions"):
+            if path not in ("/v1/completions", "/v1/chat/completions") or (
+                    path == "/v1/completions" and not self.completions):
                 return 404, _error(f"unknown path {path}"), {}
             chat = path == "/v1/chat/completions"
             try:

@@ -13,7 +13,15 @@ from typing import Any
 
 import torch
 
-from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, is_chat, truncate_at_stop
+from o1coder.models.base import (
+    BaseGenerator,
+    Completion,
+    Prompt,
+    SamplingParams,
+    chat_template_options,
+    is_chat,
+    truncate_at_stop,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +98,7 @@ class TransformersGenerator(BaseGenerator):
                 raise ValueError(
                     f"model {self.name!r} has no chat template: pass plain-text prompts instead of messages"
                 )
-            text = self.tokenizer.apply_chat_template(list(prompt), tokenize=False, add_generation_prompt=True)
+            text = self.tokenizer.apply_chat_template(list(prompt), tokenize=False, **chat_template_options(prompt))
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
         else:
             ids = self.tokenizer(prompt)["input_ids"]

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, is_chat
+from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, chat_template_options, is_chat
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +99,19 @@ def llm_kwargs(
     return kwargs
 
 
+def chat_groups(prompts: Sequence[Prompt]) -> list[tuple[list[int], dict[str, bool]]]:
+    """The chats among ``prompts`` grouped by their chat-template options (new answers vs. continued partial
+    answers, :func:`o1coder.models.base.chat_template_options`), with their indices, for one ``LLM.chat`` call
+    each."""
+    groups: dict[tuple[bool, bool], list[int]] = {}
+    for i, prompt in enumerate(prompts):
+        if is_chat(prompt):
+            options = chat_template_options(prompt)
+            groups.setdefault((options["add_generation_prompt"], options["continue_final_message"]), []).append(i)
+    return [(indices, {"add_generation_prompt": add, "continue_final_message": cont})
+            for (add, cont), indices in groups.items()]
+
+
 class VLLMGenerator(BaseGenerator):
     """A ``Generator`` over an in-process ``vllm.LLM``."""
 
@@ -131,21 +144,20 @@ class VLLMGenerator(BaseGenerator):
         sampling = self._vllm.SamplingParams(**vllm_sampling_kwargs(params, n))
         results: list[list[Completion] | None] = [None] * len(prompts)
         texts = [i for i, p in enumerate(prompts) if not is_chat(p)]
-        chats = [i for i, p in enumerate(prompts) if is_chat(p)]
         if texts:
             outputs = self.llm.generate(
                 [prompts[i] for i in texts], sampling, use_tqdm=False, lora_request=self._lora_request
             )
             self._place(results, texts, outputs)
-        if chats:
+        for indices, options in chat_groups(prompts):  # LLM.chat takes the template options per call
             outputs = self.llm.chat(
-                [list(prompts[i]) for i in chats],
+                [list(prompts[i]) for i in indices],
                 sampling,
                 use_tqdm=False,
                 lora_request=self._lora_request,
-                add_generation_prompt=True,
+                **options,
             )
-            self._place(results, chats, outputs)
+            self._place(results, indices, outputs)
         return results  # type: ignore[return-value]
 
     @staticmethod

@@ -14,8 +14,10 @@ from o1coder.reasoning.prompts import (
     VANILLA_INSTRUCTION,
     VANILLA_STOP_STRINGS,
     format_question,
+    pseudocode_input,
     pseudocode_messages,
     pseudocode_prompt,
+    vanilla_input,
     vanilla_messages,
     vanilla_prompt,
 )
@@ -40,4 +42,5 @@ __all__ = [
     "PSEUDOCODE_INSTRUCTION", "VANILLA_INSTRUCTION",
     "STEP_STOP_STRINGS", "TRACE_STOP_STRINGS", "VANILLA_STOP_STRINGS",
     "format_question", "pseudocode_messages", "pseudocode_prompt", "vanilla_messages", "vanilla_prompt",
+    "pseudocode_input", "vanilla_input",
 ]

@@ -57,8 +57,10 @@ solution as a single ```python code block."""
 
 def format_question(problem: Problem, *, show_public_tests: bool = True) -> str:
     """The problem as the model sees it: statement, what to write (function signature or stdin/stdout program),
-    and the public tests as examples."""
-    parts = [problem.prompt.strip()]
+    and the public tests as examples. Tests the statement already shows (MBPP's prompt carries its first assert)
+    are not repeated."""
+    statement = problem.prompt.strip()
+    parts = [statement]
     if problem.entry_point:
         signature = function_signature(problem)
         if signature:
@@ -68,8 +70,9 @@ def format_question(problem: Problem, *, show_public_tests: bool = True) -> str:
     else:
         parts.append("Write a complete Python program: it reads its input from standard input and prints the "
                      "answer to standard output.")
-    if show_public_tests and problem.public_tests:
-        parts.append(_format_tests(problem.public_tests))
+    unseen = [t for t in problem.public_tests if t.kind == "stdio" or _as_assert(t) not in statement]
+    if show_public_tests and unseen:
+        parts.append(_format_tests(unseen))
     return "\n\n".join(parts)
 
 
@@ -147,6 +150,24 @@ def vanilla_prompt(problem: Problem, *, examples: Sequence[FewShotExample] | Non
     """Raw vanilla prompt for base models, ending after the answer heading."""
     shots = [(format_question(e.problem), vanilla_answer(e)) for e in _examples(examples)]
     return _raw(VANILLA_INSTRUCTION, shots, format_question(problem), ANSWER_HEADING)
+
+
+# ------------------------------------------------------------------------------------------------ the one switch
+
+
+def pseudocode_input(problem: Problem, steps: Sequence[Step] = (), *,
+                     examples: Sequence[FewShotExample] | None = None, chat: bool = False):
+    """The pseudocode prompt in the form the policy reads: raw text (base models) or chat messages whose last
+    assistant message holds the steps so far (instruct models; backends continue it). Search, evaluation and the
+    training rows all go through this, so a policy is searched with the form it was trained on."""
+    if chat:
+        return pseudocode_messages(problem, steps, examples=examples)
+    return pseudocode_prompt(problem, steps, examples=examples)
+
+
+def vanilla_input(problem: Problem, *, examples: Sequence[FewShotExample] | None = None, chat: bool = False):
+    """The vanilla prompt as raw text or chat messages (see :func:`pseudocode_input`)."""
+    return vanilla_messages(problem, examples=examples) if chat else vanilla_prompt(problem, examples=examples)
 
 
 # ------------------------------------------------------------------------------------------------------- assembly

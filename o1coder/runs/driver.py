@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from o1coder.guidance import load_guidance, with_guidance
 from o1coder.problems import Problem
 from o1coder.runs import readers
 from o1coder.runs.provenance import problems_hash
@@ -66,6 +67,7 @@ def run_search(recipe: dict[str, Any] | None, problem_spec: str | None = None, *
             if not problem_spec:
                 raise ValueError("--problems is required for a new run (e.g. --problems bundled)")
             check_recipe(recipe)  # a typo in --set fails here, before a run is recorded
+            recipe = with_guidance(recipe)  # a missing or wrong PRM / TCG too; their content hashes are recorded
             problems = _resolve(problem_spec, limit)
             run_id = store.create_run(recipe, problems, problem_spec=problem_spec, problem_limit=limit)
             todo = problems
@@ -101,6 +103,7 @@ def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *
 
     config = search_config(recipe)
     sampling = sampling_config(recipe) if recipe.get("sampling") else None
+    guidance = load_guidance(recipe, sandbox)  # the recipe's PRM and TCG (o1coder.guidance), when it names them
     observer = StoreObserver(store, run_id)
     run = readers.get_run(run_id, store.path.parent)
     if progress:
@@ -109,7 +112,8 @@ def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *
     with store.guard(run_id):
         for problem in problems:
             store.start_problem(run_id, problem.id)
-            result = search(problem, generator, sandbox, config, observer=observer, sampling=sampling)
+            result = search(problem, generator, sandbox, config, observer=observer, sampling=sampling,
+                            **guidance.search_kwargs())
             totals = observer.finish(result.tree, result_record(result), metrics=problem_metrics(result))
             log.info("%s: %s", problem.id, "passed" if result.hidden is not None and result.hidden.all_passed
                      else "not passed")
@@ -145,9 +149,14 @@ def result_record(result) -> dict[str, Any]:
 def problem_metrics(result) -> dict[str, float]:
     """Per-problem points logged next to the running totals (pass_rate, tokens, executions)."""
     stats = result.stats or {}
-    return {"problem_passed": float(result.hidden is not None and result.hidden.all_passed),
-            "problem_nodes": float(len(result.tree.nodes)),
-            "problem_seconds": float(stats.get("wall_seconds") or 0.0)}
+    points = {"problem_passed": float(result.hidden is not None and result.hidden.all_passed),
+              "problem_nodes": float(len(result.tree.nodes)),
+              "problem_seconds": float(stats.get("wall_seconds") or 0.0)}
+    agreement = stats.get("generated_agreement")
+    if agreement:  # generated reward tests against the hidden ones (the app's Metrics page pools them per run)
+        points.update({f"generated/{key}": float(agreement[key])
+                       for key in ("programs", "false_passes", "false_fails")})
+    return points
 
 
 def sandbox_settings(recipe: dict[str, Any], workers: int | None = None) -> tuple[Any, int]:

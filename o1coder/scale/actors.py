@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from o1coder.guidance import Guidance
 from o1coder.problems import Problem
 from o1coder.search.tree import Node, Tree
 
@@ -91,9 +92,12 @@ class SearchWorker:
     both sides their float arithmetic, and so their samples and trees, are the same).
     """
 
+    guidance = Guidance()  # the run's PRM and TCG: none unless the recipe's guidance section names them (__init__)
+
     def __init__(self, recipe: dict[str, Any], workers: int | None = None, threads: int | None = None):
         from o1coder.config import model_config, sampling_config
         from o1coder.execution import Sandbox
+        from o1coder.guidance import load_guidance
         from o1coder.models import build_generator
         from o1coder.runs.driver import sandbox_settings
         from o1coder.search.config import search_config
@@ -109,6 +113,7 @@ class SearchWorker:
         self.generator = build_generator(model_config(recipe))
         self.sandbox = Sandbox(limits=limits, workers=n_workers)
         self.sandbox.start()
+        self.guidance = load_guidance(recipe, self.sandbox)  # the run's PRM and TCG, loaded in this actor
         log.info("search worker ready on %s (pid %d): %d sandbox workers", socket.gethostname(), os.getpid(),
                  n_workers)
 
@@ -139,7 +144,8 @@ class SearchWorker:
 
         try:
             result = search(problem, self.generator, self.sandbox, self.config,
-                            observer=SnapshotObserver(handoff.put), sampling=self.sampling)
+                            observer=SnapshotObserver(handoff.put), sampling=self.sampling,
+                            **self.guidance.search_kwargs())
             handoff.put(ProblemDone(problem.id, result.tree, result_record(result), problem_metrics(result),
                                     result.solved))
         except BaseException as error:  # noqa: BLE001 - every failure must reach the generator, or it waits forever

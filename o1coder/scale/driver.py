@@ -80,6 +80,7 @@ def run_search_ray(recipe: dict[str, Any] | None, problem_spec: str | None = Non
 def open_run(store: RunStore, recipe: dict[str, Any] | None, problem_spec: str | None, limit: int | None,
              resume: str | None, runs_dir) -> tuple[str, dict[str, Any], list[Problem]]:
     """(run id, recipe, problems to search): a new run, or what a resumed run has left; as a local run does."""
+    from o1coder.guidance import with_guidance
     from o1coder.runs.driver import _check_same, _resolve
 
     if resume:
@@ -93,6 +94,7 @@ def open_run(store: RunStore, recipe: dict[str, Any] | None, problem_spec: str |
     if not problem_spec:
         raise ValueError("--problems is required for a new run (e.g. --problems bundled)")
     check_recipe(recipe)
+    recipe = with_guidance(recipe)  # the PRM / TCG the actors load, checked and hashed before the run exists
     problems = _resolve(problem_spec, limit)
     return store.create_run(recipe, problems, problem_spec=problem_spec, problem_limit=limit), recipe, problems
 

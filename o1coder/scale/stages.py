@@ -82,12 +82,17 @@ def _train_grpo(job: dict[str, Any], recipe: dict[str, Any]):
     from o1coder.training import reward_tests_for, train_grpo, training_config
     from o1coder.training.rounds import load_scorer, resolve
 
+    from o1coder.guidance import load_tcg
+
     limits, workers = sandbox_settings(recipe, job.get("workers"))
+    search = search_config(recipe)
     with Sandbox(limits=limits, workers=share_of_cores(workers)) as sandbox:  # each rank runs its own rewards
+        generated = load_tcg(job["tcg"], recipe, sandbox) if job.get("tcg") and search.reward_tests == "generated" \
+            else None
         return train_grpo(resolve(job["problems"], job.get("limit")), job.get("policy"), job["out"],
-                          training_config(recipe), model_config(recipe), sandbox, reward_tests_for(search_config(recipe)),
+                          training_config(recipe), model_config(recipe), sandbox, reward_tests_for(search, generated),
                           alpha=job["alpha"], outcome_alpha=job["outcome_alpha"],
-                          scorer=load_scorer(job.get("prm"), recipe))
+                          scorer=load_scorer(job.get("prm"), recipe), chat=search.chat)
 
 
 def _train_prm(job: dict[str, Any], recipe: dict[str, Any]):

@@ -67,7 +67,10 @@ def search(problem: Problem, generator: Generator, sandbox, config: SearchConfig
     ``execution_cache_hits``, ``wall_seconds``, ``generation_seconds``, ``execution_seconds``, ``observer_seconds``,
     ``overhead_share`` (wall time outside generation and execution), ``rollouts`` (completed paths backpropagated),
     ``nodes``, ``terminals``, ``dead``, ``passing_terminals``, ``max_depth_reached``, ``reward_tests`` (mode and
-    counts), ``stop_reason`` ("rollouts", "passing", "token_budget", "execution_budget", "finished", "depth").
+    counts), ``stop_reason`` ("rollouts", "passing", "token_budget", "execution_budget", "finished", "depth",
+    "exhausted": MCTS found nothing left to learn in the tree, see :mod:`o1coder.search.mcts`). With generated
+    reward tests, ``generated_agreement`` (:func:`generated_agreement`): ``programs``, ``false_passes``,
+    ``false_fails``, ``executions``.
     """
     ctx = SearchContext(problem, generator, sandbox, config, observer, sampling,
                         prior_fn=prior_fn, reward_tests_fn=reward_tests_fn)
@@ -81,10 +84,27 @@ def search(problem: Problem, generator: Generator, sandbox, config: SearchConfig
         else:
             logger.warning("problem %s has no hidden tests left to score the answer on", problem.id)
     stats = ctx.stats()
+    if config.reward_tests == "generated" and config.score_hidden and ctx.split.hidden:
+        stats["generated_agreement"] = generated_agreement(ctx)
     logger.info("searched %s: %d nodes, %d rollouts, best reward %s, hidden %s, %.1fs", problem.id, stats["nodes"],
                 stats["rollouts"], None if best is None else round(best.reward, 3),
                 None if hidden is None else f"{hidden.n_passed}/{hidden.n_tests}", stats["wall_seconds"])
     return SearchResult(ctx.tree, best, answer, hidden, stats)
+
+
+def generated_agreement(ctx: SearchContext) -> dict:
+    """How far the generated reward tests agree with the hidden ones on this search's programs: every scored code
+    node is run once more on the hidden tests (after the search, so they never steer it) and the two verdicts
+    (passes all / not) compared. ``false_passes``: programs the generated tests pass and the hidden tests fail (a
+    reward the search should not have earned); ``false_fails``: the reverse."""
+    scored = [n for n in ctx.tree.terminals() if n.exec is not None]
+    programs = {n.id: ctx.program(n) or "" for n in scored}
+    jobs = [(programs[n.id], list(ctx.split.hidden), ctx.problem.setup) for n in scored]
+    results = ctx.sandbox.run_many(jobs, cache=True) if jobs else []
+    false_passes = sum(1 for n, r in zip(scored, results) if n.exec.get("all_passed") and not r.all_passed)
+    false_fails = sum(1 for n, r in zip(scored, results) if not n.exec.get("all_passed") and r.all_passed)
+    return {"programs": len(scored), "false_passes": false_passes, "false_fails": false_fails,
+            "executions": len(jobs)}
 
 
 def best_terminal(tree: Tree) -> Node | None:

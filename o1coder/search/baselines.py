@@ -72,7 +72,7 @@ def run_beam(ctx: SearchContext) -> None:
             ctx.backpropagate(ctx.tree.path(leaf.id), leaf.reward or 0.0)
             ctx.finish_rollout(leaf, leaf.reward or 0.0, depth=depth)
         live = [n for n in candidates if not ctx.ended(n)]
-        values = {n.id: beam_value(ctx, n) for n in live}
+        values = dict(zip((n.id for n in live), beam_values(ctx, live)))
         beams = sorted(live, key=lambda n: (-values[n.id], n.created))[: config.beam_width]
         if ctx.enough_passing():
             return
@@ -82,14 +82,20 @@ def run_beam(ctx: SearchContext) -> None:
     ctx.stop_reason = "depth"
 
 
-def beam_value(ctx: SearchContext, node: Node) -> float:
-    """A partial trace's value without a rollout: the PRM score of its newest step, else its mean token
-    log-probability (the policy's own confidence, length-normalised so longer traces are not penalised)."""
+def beam_values(ctx: SearchContext, nodes: list[Node]) -> list[float]:
+    """Partial traces' values without a rollout: the PRM score of each newest step (all of them in one batched
+    call), else each trace's mean token log-probability (the policy's own confidence, length-normalised so longer
+    traces are not penalised)."""
     if ctx.prior_fn is not None:
-        node.prm = float(ctx.prior_fn(ctx.problem, ctx.path_steps(node))[-1])
-        ctx.updated(node)
-        return node.prm
-    path = ctx.tree.path(node.id)[1:]
-    tokens = sum(n.tokens or 0 for n in path)
-    logprob = sum(n.logprob or 0.0 for n in path)
-    return logprob / tokens if tokens else 0.0
+        scores = ctx.score_newest_steps([ctx.path_steps(n) for n in nodes])
+        for node, score in zip(nodes, scores):
+            node.prm = score
+            ctx.updated(node)
+        return scores
+    values = []
+    for node in nodes:
+        path = ctx.tree.path(node.id)[1:]
+        tokens = sum(n.tokens or 0 for n in path)
+        logprob = sum(n.logprob or 0.0 for n in path)
+        values.append(logprob / tokens if tokens else 0.0)
+    return values

@@ -98,6 +98,12 @@ class SearchConfig:
         metadata=_help("Cap on programs executed on the reward tests; checked like max_generated_tokens. "
                        "Null: no cap."),
     )
+    max_reexpansions: int = field(
+        default=1,
+        metadata=_help("MCTS: times a node is sampled again when every child is dead or settled (a terminal already "
+                       "visited, an exhausted subtree) before it is marked exhausted and never selected again; an "
+                       "exhausted root ends the search (stop_reason 'exhausted'). 0: never re-expand."),
+    )  # fmt: skip
     stop_after_passing: int | None = field(
         default=None,
         metadata=_help("Stop once this many terminals pass all reward tests (null: use the whole budget)."),
@@ -107,6 +113,12 @@ class SearchConfig:
         metadata=_help("A step cut off at the token limit (finish 'length') is a dead child, even if it parses."),
     )
     few_shot: bool = field(default=True, metadata=_help("Prompts show the default few-shot examples."))
+    chat: bool = field(
+        default=False,
+        metadata=_help("Prompts as chat messages through the model's chat template (instruct models), the steps so "
+                       "far as a partial assistant message the backend continues; false: raw text (base models). "
+                       "Evaluation and the loop's training rows use the same form. Chat-only servers need true."),
+    )  # fmt: skip
     record_logprobs: bool = field(
         default=True,
         metadata=_help("Ask the generator for token log-probabilities and store each step's on its node (needed by "
@@ -130,6 +142,7 @@ class SearchConfig:
             if getattr(self, name) not in allowed:
                 self._fail(name, "one of " + ", ".join(map(repr, allowed)))
         self._int("seed", 0)
+        self._int("max_reexpansions", 0)
         for name in ("rollouts", "k", "max_depth", "beam_width"):
             self._int(name, 1)
         for name in ("max_step_tokens", "max_answer_tokens", "max_generated_tokens", "max_executions",
@@ -148,7 +161,7 @@ class SearchConfig:
         self.heldout_fraction = self._number("heldout_fraction")
         if not 0 < self.heldout_fraction < 1:
             self._fail("heldout_fraction", "a number in (0, 1)")
-        for name in ("truncated_steps_dead", "few_shot", "record_logprobs", "score_hidden"):
+        for name in ("truncated_steps_dead", "few_shot", "chat", "record_logprobs", "score_hidden"):
             if not isinstance(getattr(self, name), bool):
                 self._fail(name, "true or false")
 

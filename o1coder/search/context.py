@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from o1coder.execution import ExecResult
 from o1coder.models.base import Completion, Generator, Prompt, SamplingParams
 from o1coder.problems import Problem
-from o1coder.reasoning import STEP_STOP_STRINGS, Step, extract_program, pseudocode_prompt
+from o1coder.reasoning import STEP_STOP_STRINGS, Step, extract_program, pseudocode_input
 from o1coder.search.config import SearchConfig
 from o1coder.search.observer import SearchObserver
 from o1coder.search.reward import RewardTestsFn, exec_summary, split_tests, terminal_reward
@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
 
 PriorFn = Callable[[Problem, Sequence[Step]], Sequence[float]]
 """``prior_fn(problem, steps) -> one score in [0, 1] per step`` (a process reward model); the last score rates the
-newest step. Used as the PUCT prior (``prior: prm``) and as beam search's value."""
+newest step. Used as the PUCT prior (``prior: prm``) and as beam search's value. A prior_fn that also has
+``score_many([(problem, steps), ...]) -> [scores, ...]`` (e.g. :class:`o1coder.prm.PRMScorer`) rates all the new
+children of a node in one batched call."""
 
 
 class SearchContext:
@@ -73,9 +75,10 @@ class SearchContext:
         return dataclasses.replace(base, max_new_tokens=self.config.max_step_tokens or base.max_new_tokens,
                                    stop=stop, seed=seed, logprobs=base.logprobs or self.needs_logprobs)
 
-    def step_prompt(self, node: Node) -> str:
-        """The raw pseudocode prompt ending with the steps on the path to ``node``, where the next step begins."""
-        return pseudocode_prompt(self.problem, self.path_steps(node), examples=self.examples)
+    def step_prompt(self, node: Node) -> Prompt:
+        """The pseudocode prompt ending with the steps on the path to ``node``, where the next step begins (raw
+        text, or chat messages with the steps as the assistant's partial answer: ``search.chat``)."""
+        return pseudocode_input(self.problem, self.path_steps(node), examples=self.examples, chat=self.config.chat)
 
     def generate(self, prompts: Sequence[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
         start = time.perf_counter()
@@ -85,6 +88,18 @@ class SearchContext:
         self.counts["prompt_tokens"] += sum(samples[0].prompt_tokens for samples in results if samples)
         self.counts["completion_tokens"] += sum(c.completion_tokens for samples in results for c in samples)
         return results
+
+    def score_newest_steps(self, paths: Sequence[Sequence[Step]]) -> list[float]:
+        """The prior_fn's score of each path's newest step: one ``score_many`` call when the prior_fn has it (a
+        PRM batches the forward passes), else one call per path."""
+        if not paths:
+            return []
+        many = getattr(self.prior_fn, "score_many", None)
+        if many is not None:
+            results = many([(self.problem, list(p)) for p in paths])
+        else:
+            results = [self.prior_fn(self.problem, list(p)) for p in paths]
+        return [float(r[-1]) for r in results]
 
     # -- the tree ----------------------------------------------------------------------------------------------
     def add_node(self, parent: Node | None, action: int | None, text: str, step: Step | None = None,

@@ -110,14 +110,15 @@ def pair_rows(trees: Iterable[Tree], problems, examples: Sequence[FewShotExample
     """Sibling pairs: for each parent, every two visited children whose values differ by more than ``min_margin``.
 
     Dead children (text that did not parse) are left out unless ``include_dead``: as a "rejected" step they teach
-    only what the parser already rejects.
+    only what the parser already rejects. MCTS never selects a dead child (its reward 0 is known when it is created),
+    so with ``include_dead`` they count unvisited, with value 0.
     """
     index, rows = _index(problems), []
     for tree in trees:
         problem = _problem(index, tree)
         for parent in tree.nodes:
             children = [tree.nodes[i] for i in parent.children]
-            children = [c for c in children if c.visits > 0 and (include_dead or not c.dead)]
+            children = [c for c in children if (c.dead and include_dead) or (c.visits > 0 and not c.dead)]
             if len(children) < 2:
                 continue
             prompt = _prompt(problem, tree.path(parent.id)[1:], examples, _is_vanilla(tree))

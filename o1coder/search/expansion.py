@@ -19,9 +19,9 @@ from o1coder.reasoning import (
     Step,
     parse,
     parse_steps,
-    pseudocode_prompt,
+    pseudocode_input,
     render,
-    vanilla_prompt,
+    vanilla_input,
 )
 from o1coder.search.context import SearchContext
 from o1coder.search.seeding import derive_seed
@@ -86,11 +86,16 @@ def add_step_children(ctx: SearchContext, parent: Node, completions: Sequence[Co
 
 
 def expand(ctx: SearchContext, node: Node) -> list[Node]:
-    """Sample k next steps from ``node`` in one batched generator call and add them as children."""
-    seed = derive_seed(ctx.config.seed, ctx.problem.id, "expand", node.id)
+    """Sample k next steps from ``node`` in one batched generator call and add them as children.
+
+    A re-expansion (the node's children were all dead or settled) draws with a new seed, so it can find steps the
+    first samples missed; samples equal to existing children merge into them."""
+    parts = ("expand", node.id) if node.expansions == 0 else ("expand", node.id, node.expansions)
+    seed = derive_seed(ctx.config.seed, ctx.problem.id, *parts)
     [completions] = ctx.generate([ctx.step_prompt(node)], ctx.step_params(seed), n=ctx.config.k)
     children = add_step_children(ctx, node, completions)
     node.expanded = True
+    node.expansions += 1
     if ctx.config.selection == "puct":
         set_priors(ctx, node)
     ctx.updated(node)
@@ -98,12 +103,15 @@ def expand(ctx: SearchContext, node: Node) -> list[Node]:
 
 
 def set_priors(ctx: SearchContext, parent: Node) -> None:
-    """PUCT priors over all children of ``parent``, from the policy's log-probabilities or the PRM."""
+    """PUCT priors over all children of ``parent``, from the policy's log-probabilities or the PRM.
+
+    With the PRM, the live children not scored yet are scored in one batched call (``score_many``); children kept
+    from an earlier expansion keep their score."""
     children = [ctx.tree.nodes[i] for i in parent.children]
     if ctx.config.prior == "prm":
-        for child in children:
-            if not child.dead:
-                child.prm = float(ctx.prior_fn(ctx.problem, ctx.path_steps(child))[-1])
+        unscored = [c for c in children if not c.dead and c.prm is None]
+        for child, score in zip(unscored, ctx.score_newest_steps([ctx.path_steps(c) for c in unscored])):
+            child.prm = score
         priors = score_prior([None if c.dead else c.prm for c in children])
     else:
         means = [c.logprob / c.tokens if c.logprob is not None and c.tokens else None for c in children]
@@ -116,11 +124,12 @@ def set_priors(ctx: SearchContext, parent: Node) -> None:
 # ------------------------------------------------------------------------------------------------ whole answers
 
 
-def answer_prompt(ctx: SearchContext) -> tuple[str, tuple[str, ...]]:
-    """best_of_n: the prompt for a complete answer and its stop strings."""
+def answer_prompt(ctx: SearchContext):
+    """best_of_n: the prompt for a complete answer (raw or chat: ``search.chat``) and its stop strings."""
+    chat = ctx.config.chat
     if ctx.config.best_of_n_prompt == "vanilla":
-        return vanilla_prompt(ctx.problem, examples=ctx.examples), VANILLA_STOP_STRINGS
-    return pseudocode_prompt(ctx.problem, examples=ctx.examples), TRACE_STOP_STRINGS
+        return vanilla_input(ctx.problem, examples=ctx.examples, chat=chat), VANILLA_STOP_STRINGS
+    return pseudocode_input(ctx.problem, examples=ctx.examples, chat=chat), TRACE_STOP_STRINGS
 
 
 def add_answer(ctx: SearchContext, completion: Completion) -> list[Node]:

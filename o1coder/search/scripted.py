@@ -24,6 +24,7 @@ from o1coder.reasoning.prompts import (
     ANSWER_HEADING,
     PROBLEM_HEADING,
     SOLUTION_HEADING,
+    VANILLA_INSTRUCTION,
     format_question,
 )
 
@@ -31,8 +32,12 @@ State = tuple[str, ...]
 
 
 def steps_in_prompt(prompt: Prompt) -> State:
-    """Titles of the steps already taken, read from the end of a raw pseudocode prompt (or a chat's last message)."""
-    text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
+    """Titles of the steps already taken, read from the end of a raw pseudocode prompt, or from a chat's final
+    assistant message (the partial answer the model continues; a chat ending with the question has none)."""
+    if not isinstance(prompt, str):
+        last = prompt[-1]
+        return tuple(r.step.title for r in parse_steps(last["content"]) if r.ok) if last["role"] == "assistant" else ()
+    text = prompt
     for heading in (SOLUTION_HEADING, ANSWER_HEADING):
         marker = f"{heading}\n"
         if marker in text:
@@ -82,15 +87,19 @@ def trace_policy(problems: Sequence[Problem], *, junk: float = 0.1, seed: int = 
     questions = {format_question(p): p for p in problems}
 
     def respond(prompt: Prompt, params: SamplingParams, n: int) -> list[str]:
-        text = prompt if isinstance(prompt, str) else prompt[-1]["content"]
-        asked = text.rsplit(f"{PROBLEM_HEADING}\n", 1)[-1]
+        if isinstance(prompt, str):
+            asked = prompt.rsplit(f"{PROBLEM_HEADING}\n", 1)[-1]
+            vanilla = f"{ANSWER_HEADING}\n" in asked
+        else:  # a chat: the question is the last user message, the vanilla instruction opens the conversation
+            asked = next(m["content"] for m in reversed(prompt) if m["role"] == "user")
+            vanilla = VANILLA_INSTRUCTION in prompt[0]["content"]
         problem = next((p for q, p in questions.items() if asked.startswith(q)), None)
         if problem is None:
             raise ValueError(f"trace_policy: the prompt asks about none of its {len(problems)} problems")
         taken = steps_in_prompt(prompt)
         rng = random.Random(f"{seed}:{params.seed}:{problem.id}:{'|'.join(taken)}")
         wrong = f"def {problem.entry_point}(*args):\n    return None" if problem.entry_point else "print(0)"
-        if f"{ANSWER_HEADING}\n" in asked:  # the vanilla prompt: one answer with a program
+        if vanilla:  # the vanilla prompt: one answer with a program
             return [f"```python\n{problem.reference if rng.random() < _RIGHT_ODDS['vanilla'] else wrong}\n```"
                     for _ in range(n)]
         whole = END_OF_STEP not in params.stop

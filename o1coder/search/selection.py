@@ -1,9 +1,14 @@
 """Which child a search descends to: UCT and PUCT scores, decay schedules for c, and priors. Pure functions.
 
 UCT (``Q/N + c * sqrt(ln N_parent / N)``) is what the paper's reference search uses, with c = 2.0. A child that was
-never visited has no Q/N, so UCT tries every child once first (live children before dead ones, then in creation
-order: a dead step's reward 0 is already known). PUCT (``Q/N + c * P * sqrt(N_parent) / (1 + N)``) replaces the
-try-each-once rule by a prior P over siblings, so a good prior lets the search skip unpromising steps entirely.
+never visited has no Q/N, so UCT tries every child once first (in creation order). PUCT
+(``Q/N + c * P * sqrt(N_parent) / (1 + N)``) replaces the try-each-once rule by a prior P over siblings, so a good
+prior lets the search skip unpromising steps entirely.
+
+Only children a rollout can still learn from are candidates: a dead step (its reward 0 is known when it is created)
+and a *settled* child (a terminal already visited once, or an exhausted subtree) are never selected, because
+visiting a known outcome again spends a rollout and drags its parents' Q/N towards that outcome without adding
+information. :func:`selectable` says which children remain.
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ class Candidate:
     prior: float | None = None
     dead: bool = False
     created: int = 0
+    settled: bool = False  # its outcome is known: a visited terminal or an exhausted subtree
+
+
+def selectable(children: Sequence[Candidate]) -> list[int]:
+    """Indices of the children a rollout may descend to: neither dead nor settled."""
+    return [i for i, ch in enumerate(children) if not ch.dead and not ch.settled]
 
 
 def exploration_weight(c: float, schedule: str, rollout: int, rollouts: int, final_ratio: float = 0.1) -> float:
@@ -58,24 +69,29 @@ def puct_terms(value_sum: float, visits: int, parent_visits: int, prior: float, 
 
 def select(children: Sequence[Candidate], parent_visits: int, c: float, rule: str = "uct"
            ) -> tuple[int, list[dict[str, float] | None]]:
-    """The index of the child to descend to, and each child's score terms (None where none was computed).
+    """The index of the child to descend to, and each child's score terms (None where none was computed: dead
+    and settled children are never scored, see :func:`selectable`).
 
     Ties go to the child created first, so the choice is deterministic.
     """
-    if not children:
-        raise ValueError("cannot select among zero children")
+    open_ = selectable(children)
+    if not open_:
+        raise ValueError("no child left to select (all dead or settled): re-expand the node or mark it exhausted")
+    terms: list[dict[str, float] | None] = [None] * len(children)
     if rule == "uct":
-        unvisited = [i for i, ch in enumerate(children) if ch.visits == 0]
+        unvisited = [i for i in open_ if children[i].visits == 0]
         if unvisited:
-            return min(unvisited, key=lambda i: (children[i].dead, children[i].created)), [None] * len(children)
-        terms = [uct_terms(ch.value_sum, ch.visits, parent_visits, c) for ch in children]
+            return min(unvisited, key=lambda i: children[i].created), terms
+        for i in open_:
+            terms[i] = uct_terms(children[i].value_sum, children[i].visits, parent_visits, c)
     elif rule == "puct":
         uniform = 1.0 / len(children)
-        terms = [puct_terms(ch.value_sum, ch.visits, parent_visits, uniform if ch.prior is None else ch.prior, c)
-                 for ch in children]
+        for i in open_:
+            ch = children[i]
+            terms[i] = puct_terms(ch.value_sum, ch.visits, parent_visits, uniform if ch.prior is None else ch.prior, c)
     else:
         raise ValueError(f"unknown selection rule {rule!r}; expected 'uct' or 'puct'")
-    best = max(range(len(children)), key=lambda i: (terms[i]["score"], -children[i].created))
+    best = max(open_, key=lambda i: (terms[i]["score"], -children[i].created))
     return best, terms
 
 

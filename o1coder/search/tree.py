@@ -2,7 +2,7 @@
 
 The JSON (written by ``o1coder export``, read by the app, notebooks and outside tools), one object per problem::
 
-    {"schema_version": 1, "problem_id": "mbpp/11", "config": {...},
+    {"schema_version": 2, "problem_id": "mbpp/11", "config": {...},
      "nodes": [{"id": 0, "parent": null, "depth": 0, "action": null, "text": "", "visits": 12, "value": 0.41,
                 "reward": null, "exec": null, "prm": null, "created": 0, ...}, ...]}
 
@@ -13,8 +13,12 @@ The JSON (written by ``o1coder export``, read by the app, notebooks and outside 
 so viewers never recompute); ``created`` is the order of creation. Optional keys: ``prm`` (a PRM score), ``dead``
 (the step could not be parsed: ``errors`` says why), ``uct`` (the terms at the node's last selection: ``q``,
 ``explore``, ``score``), ``prior`` (PUCT), ``logprob`` (log-probability of the step under the policy, the sum over
-its tokens), ``tokens`` (tokens generated for it), ``expanded`` (its k next steps were sampled), ``duplicates``
-(further samples that rendered to the same step and were merged into this node).
+its tokens), ``tokens`` (tokens generated for it), ``expanded`` (its k next steps were sampled), ``expansions``
+(how many times k next steps were sampled from it: more than 1 when every child was dead or settled and the node
+was re-expanded), ``exhausted`` (no child is left to learn from and no re-expansion is left: MCTS never selects it
+again), ``duplicates`` (further samples that rendered to the same step and were merged into this node).
+
+Version 2 added ``expansions`` and ``exhausted``; version 1 files read the same (both absent).
 
 Besides code steps, two kinds of leaf carry a ``reward`` of 0: dead steps, and steps at the depth limit that are not
 code (a path that ran out of depth without an answer).
@@ -26,9 +30,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_OPTIONAL = ("prm", "dead", "errors", "uct", "prior", "logprob", "tokens", "expanded", "duplicates")
+_OPTIONAL = ("prm", "dead", "errors", "uct", "prior", "logprob", "tokens", "expanded", "expansions", "exhausted",
+             "duplicates")
 
 
 @dataclass
@@ -54,6 +59,8 @@ class Node:
     logprob: float | None = None
     tokens: int | None = None
     expanded: bool = False  # its k next steps were sampled (selection may descend into it)
+    expansions: int = 0  # times k next steps were sampled from it (re-expanded when no child was left to select)
+    exhausted: bool = False  # nothing left to learn below it: never selected again
     duplicates: int = 0  # further samples merged into this node because they rendered to the same text
 
     @property

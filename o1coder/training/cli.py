@@ -48,6 +48,8 @@ def add_training_parsers(sub) -> None:
     r.add_argument("--problems", metavar="SPEC", help="problems to sample for (default: the --run problems, else "
                                                       "bundled:train)")
     r.add_argument("--prm", help="a trained PRM folder (`o1coder prm train`) for the process rewards")
+    r.add_argument("--tcg", metavar="DIR", help="a trained TCG (`o1coder tcg sft|dpo`): R runs the final code on its "
+                   "tests (needs search.reward_tests=generated)")
     r.add_argument("--round", type=int, default=0, help="round t of alpha(t) (default 0)")
     r.set_defaults(func=_cmd_rl)
     __import__("o1coder.scale.launch", fromlist=["add_accelerate_option"]).add_accelerate_option(r)  # multi-GPU
@@ -69,6 +71,10 @@ def add_training_parsers(sub) -> None:
     lp.add_argument("--accelerate-config", metavar="FILE",
                     help="train every stage under `accelerate launch` with this config (a YAML file or a preset "
                     "such as ddp-8gpu; sets loop.accelerate_config); the loop itself stays one process")
+    lp.add_argument("--tcg", metavar="DIR", help="a trained TCG (`o1coder tcg sft|dpo`) whose tests reward every "
+                    "search and the RL outcome (search.reward_tests=generated; or let the loop train one: loop.tcg)")
+    lp.add_argument("--allow-contamination", action="store_true",
+                    help="evaluate even problems the policy's lineage trained on (by default an error naming them)")
     lp.set_defaults(func=_cmd_loop)
 
     d = sub.add_parser("demo", help="the offline showcase: tiny model, SFT on the bundled traces, one full round",
@@ -119,17 +125,24 @@ def _run_problems(args) -> list:
 
 def _cmd_sft(args: argparse.Namespace) -> int:
     from o1coder.config import model_config
+    from o1coder.search.config import search_config
     from o1coder.training import d_plus_rows, trace_rows, train_sft, training_config
+    from o1coder.training.data import in_chat_form
     from o1coder.training.rounds import resolve
 
     if not args.run and not args.traces:
         raise ValueError("give the data: --run RUN (D+ of a search run) and/or --traces SPEC (stored traces)")
     recipe = _recipe(args)
-    rows = d_plus_rows(_searched(args), _run_problems(args)) if args.run else []
+    problems = _run_problems(args) if args.run else []
+    rows = d_plus_rows(_searched(args), problems) if args.run else []
     if args.traces:
-        rows += trace_rows(resolve(args.traces, args.limit))
+        traced = resolve(args.traces, args.limit)
+        rows += trace_rows(traced)
+        problems = [*problems, *traced]
     if not rows:
         raise ValueError("no SFT rows: the runs have no passing path (D+ is empty) and no trace was given")
+    if search_config(recipe).chat:  # trained in the form it will be searched with
+        rows = in_chat_form(rows, problems)
     result = train_sft(rows, args.model, _out(args, "sft"), training_config(recipe), model_config(recipe))
     print(f"sft: {len(rows)} rows, {result.metrics['steps']} steps, loss {_losses(result)}; policy saved to "
           f"{result.output_dir}")
@@ -139,11 +152,13 @@ def _cmd_sft(args: argparse.Namespace) -> int:
 def _cmd_rl(args: argparse.Namespace) -> int:
     from o1coder.config import model_config
     from o1coder.execution import Sandbox
+    from o1coder.guidance import load_tcg, with_guidance
     from o1coder.runs.driver import sandbox_settings
     from o1coder.search.config import search_config
     from o1coder.training import alpha_at, loop_config, reward_tests_for, training_config
-    from o1coder.trainkit import computed_once, share_of_cores
+    from o1coder.training.rewards import outcome_rule
     from o1coder.training.rounds import load_scorer, resolve
+    from o1coder.trainkit import computed_once, share_of_cores
 
     recipe = _recipe(args)
     config = training_config(recipe)
@@ -155,18 +170,30 @@ def _cmd_rl(args: argparse.Namespace) -> int:
     alpha = alpha_at(args.round, schedule=config.alpha_schedule, start=config.alpha_start, end=config.alpha_end,
                      rounds=config.alpha_rounds or loop_config(recipe).rounds)
     search = search_config(recipe)
-    outcome_alpha = config.outcome_alpha if config.outcome_alpha is not None else search.alpha
+    outcome_alpha = outcome_rule(config, search)  # the formula's alpha, or the paper's tau_pass / tau_fail
+    if args.tcg and search.reward_tests != "generated":
+        raise ValueError(f"--tcg {args.tcg} is given but search.reward_tests is {search.reward_tests!r}: add "
+                         "--set search.reward_tests=generated, or drop --tcg")
+    if search.reward_tests == "generated" and not args.tcg:
+        raise ValueError("search.reward_tests=generated needs a test case generator for the RL outcome: give "
+                         "--tcg DIR (a `o1coder tcg sft|dpo` output folder)")
+    guided = with_guidance({**recipe, "search": {**(recipe.get("search") or {}), "algorithm": "beam"}},
+                           prm=args.prm, tcg=args.tcg, require=False)  # beam: any PRM is read; checks the folders
     out = _out(args, method)
     limits, workers = sandbox_settings(recipe)
-    tests_for = reward_tests_for(search)
+
+    def tests_with(sandbox):
+        return reward_tests_for(search, load_tcg(args.tcg, guided, sandbox) if args.tcg else None)
+
     if method == "grpo":
         from o1coder.training import train_grpo
 
         # under accelerate every rank samples and scores its own completions: each gets its share of the cores
         # for its sandbox, and its PRM goes on its own device (o1coder.trainkit.process_device)
         with Sandbox(limits=limits, workers=share_of_cores(workers)) as sandbox:
-            result = train_grpo(problems, args.model, out, config, model_config(recipe), sandbox, tests_for,
-                                alpha=alpha, outcome_alpha=outcome_alpha, scorer=load_scorer(args.prm, recipe))
+            result = train_grpo(problems, args.model, out, config, model_config(recipe), sandbox, tests_with(sandbox),
+                                alpha=alpha, outcome_alpha=outcome_alpha, scorer=load_scorer(args.prm, recipe),
+                                chat=search.chat)
         reward = result.metrics["mean_reward"]
         print(f"grpo: {len(problems)} problems, {result.metrics['steps']} steps, mean phi "
               f"{'-' if reward is None else f'{reward:.3g}'}; policy saved to {result.output_dir}")
@@ -174,8 +201,8 @@ def _cmd_rl(args: argparse.Namespace) -> int:
 
     def pairs_of_the_main_process() -> list[dict]:  # one engine, one PRM, one sandbox: the other ranks wait
         with Sandbox(limits=limits, workers=workers) as sandbox:
-            return _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, load_scorer(args.prm, recipe),
-                              alpha, outcome_alpha)
+            return _dpo_pairs(args, recipe, config, problems, sandbox, tests_with(sandbox),
+                              load_scorer(args.prm, recipe), alpha, outcome_alpha)
 
     pairs = computed_once(out / DPO_PAIRS_FILE, pairs_of_the_main_process)
     if not pairs:
@@ -194,6 +221,7 @@ def _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, scorer, alpha
 
     from o1coder.config import model_config
     from o1coder.models import build_generator
+    from o1coder.search.config import search_config
     from o1coder.training.data import dpo_pairs
 
     generator = None
@@ -202,7 +230,8 @@ def _dpo_pairs(args, recipe, config, problems, sandbox, tests_for, scorer, alpha
         generator = build_generator(dataclasses.replace(source, name_or_path=args.model) if args.model else source)
     try:
         return dpo_pairs(problems, config, sandbox, tests_for, alpha=alpha, outcome_alpha=outcome_alpha,
-                         searched=_searched(args), generator=generator, scorer=scorer, round=args.round)
+                         searched=_searched(args), generator=generator, scorer=scorer, round=args.round,
+                         chat=search_config(recipe).chat)
     finally:
         if generator is not None:
             generator.close()
@@ -229,13 +258,19 @@ def _cmd_loop(args: argparse.Namespace) -> int:
     from o1coder.loop import run_loop
 
     cluster = _cluster_overrides(args)
-    if args.resume and (args.recipe or args.set or args.rounds or cluster):
-        raise ValueError("a resumed loop keeps its recorded recipe, rounds, --ray and --accelerate-config: give only "
-                         "--resume RUN")
+    if args.resume and (args.recipe or args.set or args.rounds or cluster or args.tcg):
+        raise ValueError("a resumed loop keeps its recorded recipe, rounds, TCG, --ray and --accelerate-config: give "
+                         "only --resume RUN")
     if args.actors and not args.ray:
         raise ValueError("--actors sizes the Ray search: add --ray (or --ray ADDRESS)")
     recipe = None if args.resume else recipe_from_args(argparse.Namespace(recipe=args.recipe,
                                                                           set=[*args.set, *cluster]), "tiny-cpu")
+    if recipe is not None:
+        from o1coder.guidance import set_guidance
+
+        recipe = set_guidance(recipe, tcg=args.tcg)
+        if args.allow_contamination:
+            recipe = {**recipe, "loop": {**(recipe.get("loop") or {}), "allow_contamination": True}}
     try:
         with _sigterm_stops():
             run_id = run_loop(recipe, rounds=args.rounds, runs_dir=args.runs_dir, resume=args.resume,

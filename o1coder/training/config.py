@@ -71,16 +71,29 @@ class TrainingConfig:
                        "o1coder.training.phi.alpha_at)."),
     )  # fmt: skip
     alpha_start: float = field(default=0.9, metadata=_help("alpha(0), in [0, 1]."))
-    alpha_end: float = field(default=0.5, metadata=_help("alpha(t) from round alpha_rounds on, in [0, 1]."))
-    alpha_rounds: int | None = field(
-        default=None, metadata=_help("Rounds over which alpha moves from start to end (null: loop.rounds).")
+    alpha_end: float = field(
+        default=0.5, metadata=_help("alpha(t) at the schedule's last round (t = alpha_rounds - 1) and after, [0, 1].")
     )
+    alpha_rounds: int | None = field(
+        default=None,
+        metadata=_help("Rounds over which alpha moves from start (round 0) to end (round alpha_rounds - 1) (null: "
+                       "loop.rounds, so the loop's last round uses alpha_end)."),
+    )  # fmt: skip
     gamma: float = field(default=0.9, metadata=_help("Discount of the j-th step's process reward (gamma^j), [0, 1]."))
     outcome_alpha: float | None = field(
         default=None,
-        metadata=_help("R = outcome_alpha * compiles + (1 - outcome_alpha) * pass_rate of the final code (null: "
-                       "search.alpha, so R equals the search's terminal reward)."),
+        metadata=_help("outcome 'formula': R = outcome_alpha * compiles + (1 - outcome_alpha) * pass_rate of the final "
+                       "code (null: search.alpha, so R equals the search's terminal reward)."),
     )  # fmt: skip
+    outcome: str = field(
+        default="formula",
+        metadata=_help("How the RL outcome R is read from the final code's verdict: 'formula' (see outcome_alpha) or "
+                       "'tau' (the paper's: tau_pass when every test passes, else tau_fail)."),
+    )  # fmt: skip
+    tau_pass: float = field(default=1.0, metadata=_help("outcome 'tau': R of code that passes every test."))
+    tau_fail: float = field(
+        default=0.0, metadata=_help("outcome 'tau': R of code that fails a test or has no code (the paper gives none).")
+    )
     pair_sources: list[str] = field(
         default_factory=lambda: ["trees", "samples"],
         metadata=_help("Where DPO candidates come from: 'trees' (every searched root-to-code path), 'samples' "
@@ -122,6 +135,13 @@ class TrainingConfig:
             setattr(self, name, _check_unit(s, name, getattr(self, name)))
         if self.outcome_alpha is not None:
             self.outcome_alpha = _check_unit(s, "outcome_alpha", self.outcome_alpha)
+        if self.outcome not in ("formula", "tau"):
+            raise ValueError(f"{s}.outcome must be 'formula' or 'tau'; got {self.outcome!r}")
+        for name in ("tau_pass", "tau_fail"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+                raise ValueError(f"{s}.{name} must be a number; got {value!r}")
+            setattr(self, name, float(value))
         if isinstance(self.lora_dropout, bool) or not isinstance(self.lora_dropout, (int, float)) \
                 or not 0 <= self.lora_dropout < 1:
             raise ValueError(f"{s}.lora_dropout must be a number in [0, 1); got {self.lora_dropout!r}")
@@ -177,6 +197,13 @@ class LoopConfig:
         metadata=_help("Train a process reward model each round on the merged trees (o1coder.prm, the recipe's "
                        "prm: section); its scores are phi's r_j. False, or no code path to learn from: r = []."),
     )  # fmt: skip
+    tcg: str = field(
+        default="off",
+        metadata=_help("Train the test case generator as a stage (o1coder.tcg on the training problems' reference "
+                       "solutions, the recipe's tcg: section: SFT, then DPO): 'once' (before round 0), "
+                       "'each_round' (before every round's search) or 'off'. Its tests reward the search and the "
+                       "RL outcome; needs search.reward_tests: generated."),
+    )  # fmt: skip
     merge: str = field(
         default="all",
         metadata=_help("Which rounds' trees train round t: 'all' (rounds 0..t merged, the paper's self-play) or "
@@ -190,6 +217,12 @@ class LoopConfig:
         metadata=_help("'evaluation' (o1coder.evaluation, pseudocode mode: Pass@1 of sampled trajectories on "
                        "hidden tests), 'search' (Pass@1 of the search's answer on hidden tests; writes trees) or "
                        "'auto' (evaluation when installed, else search)."),
+    )  # fmt: skip
+    allow_contamination: bool = field(
+        default=False,
+        metadata=_help("Evaluate problems the policy's lineage trained on (o1coder.runs.lineage). False: the loop "
+                       "refuses before it starts when eval_problems overlap train_problems or warm_start, and "
+                       "before each evaluation, naming the problems."),
     )  # fmt: skip
     threads: int | None = field(
         default=None,
@@ -223,8 +256,12 @@ class LoopConfig:
                                  f"got {getattr(self, name)!r}")
         if self.warm_start is not None and (not isinstance(self.warm_start, str) or not self.warm_start.strip()):
             raise ValueError(f"{s}.warm_start must be a problem spec or null; got {self.warm_start!r}")
-        for name in ("sft_round0", "prm", "baseline"):
+        for name in ("sft_round0", "prm", "baseline", "allow_contamination"):
             _check_bool(s, name, getattr(self, name))
+        if self.tcg is False:  # YAML reads a bare `off` as false
+            self.tcg = "off"
+        if self.tcg not in ("off", "once", "each_round"):
+            raise ValueError(f"{s}.tcg must be 'off', 'once' or 'each_round'; got {self.tcg!r}")
         if self.merge not in ("all", "latest"):
             raise ValueError(f"{s}.merge must be 'all' or 'latest'; got {self.merge!r}")
         if self.evaluator not in EVALUATORS:

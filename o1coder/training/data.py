@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from o1coder.models.base import SamplingParams
 from o1coder.problems import Problem
-from o1coder.reasoning import STEP_SEPARATOR, TRACE_STOP_STRINGS, pseudocode_prompt, render_trace
+from o1coder.reasoning import STEP_SEPARATOR, TRACE_STOP_STRINGS, pseudocode_input, render_trace
 from o1coder.search.datasets import positive_rows
 from o1coder.search.tree import Tree
 from o1coder.training.config import TrainingConfig
@@ -64,8 +64,29 @@ def index(problems: Iterable[Problem] | Mapping[str, Problem]) -> dict[str, Prob
     return dict(problems) if isinstance(problems, Mapping) else {p.id: p for p in problems}
 
 
-def prompt_of(problem: Problem) -> str:
-    return pseudocode_prompt(problem, examples=())
+def prompt_of(problem: Problem, chat: bool = False):
+    """The zero-shot pseudocode prompt a policy is trained on: raw text, or chat messages (``search.chat``)."""
+    return pseudocode_input(problem, examples=(), chat=chat)
+
+
+RESPONSE_FIELDS = ("completion", "chosen", "rejected")
+
+
+def in_chat_form(rows: Sequence[dict], problems: Iterable[Problem] | Mapping[str, Problem]) -> list[dict]:
+    """Rows in TRL's conversational form, for a policy searched with chat prompts (``search.chat``): the prompt as
+    the zero-shot chat messages of its problem, each response as one assistant message. The chat template then
+    renders training exactly as the search renders its prompt, the steps being the assistant's answer."""
+    by_id = index(problems)
+    out = []
+    for row in rows:
+        if row["problem_id"] not in by_id:
+            raise ValueError(f"row of problem {row['problem_id']!r} has no problem to build its chat prompt from")
+        converted = {**row, "prompt": prompt_of(by_id[row["problem_id"]], chat=True)}
+        for key in RESPONSE_FIELDS:
+            if isinstance(row.get(key), str):
+                converted[key] = [{"role": "assistant", "content": row[key]}]
+        out.append(converted)
+    return out
 
 
 def trace_rows(problems: Iterable[Problem], round: int | None = None) -> list[dict]:
@@ -114,12 +135,13 @@ def tree_candidates(searched: Iterable[SearchedTrees]) -> list[Candidate]:
 
 def sample_candidates(problems: Sequence[Problem], generator, sandbox, tests_for: TestsFor, *, n: int,
                       max_tokens: int, temperature: float, outcome_alpha: float, seed: int = 0,
-                      round: int | None = None) -> list[Candidate]:
-    """``n`` fresh whole traces per problem from ``generator``, with R from the sandbox."""
+                      round: int | None = None, chat: bool = False) -> list[Candidate]:
+    """``n`` fresh whole traces per problem from ``generator`` (prompted as it is trained: raw or ``chat``), with R
+    from the sandbox."""
     if not problems:
         return []
     params = SamplingParams(temperature=temperature, max_new_tokens=max_tokens, stop=TRACE_STOP_STRINGS, seed=seed)
-    samples = generator.generate([prompt_of(p) for p in problems], params, n=n)
+    samples = generator.generate([prompt_of(p, chat) for p in problems], params, n=n)
     found = [Candidate(p.id, c.text, "sample", steps=response_steps(c.text), round=round)
              for p, completions in zip(problems, samples) for c in completions]
     score_outcomes(found, index(problems), sandbox, tests_for, outcome_alpha)
@@ -185,7 +207,7 @@ def preference_pairs(candidates: Iterable[Candidate], problems, pairs_per_proble
 
 def dpo_pairs(problems: Sequence[Problem], config: TrainingConfig, sandbox, tests_for: TestsFor, *, alpha: float,
               outcome_alpha: float, searched: Iterable[SearchedTrees] = (), generator=None,
-              scorer: Scorer | None = None, round: int | None = None) -> list[dict]:
+              scorer: Scorer | None = None, round: int | None = None, chat: bool = False) -> list[dict]:
     """One DPO round's pairs: candidates from ``config.pair_sources`` (tree paths of ``searched``, fresh samples
     from ``generator``, stored traces) for ``problems``, scored with phi(R, r; alpha, gamma), paired best vs worst."""
     sources, known = config.pair_sources, {p.id for p in problems}
@@ -195,8 +217,10 @@ def dpo_pairs(problems: Sequence[Problem], config: TrainingConfig, sandbox, test
             raise ValueError("training.pair_sources has 'samples': pass the current policy as generator")
         found += sample_candidates(problems, generator, sandbox, tests_for, n=config.samples_per_problem,
                                    max_tokens=config.sample_max_tokens, temperature=config.sample_temperature,
-                                   outcome_alpha=outcome_alpha, seed=config.seed + (round or 0), round=round)
+                                   outcome_alpha=outcome_alpha, seed=config.seed + (round or 0), round=round,
+                                   chat=chat)
     if "references" in sources:
         found += reference_candidates(problems, sandbox, tests_for, outcome_alpha, round=round)
     score_candidates(found, problems, scorer, alpha, config.gamma)
-    return preference_pairs(found, problems, config.pairs_per_problem, config.min_margin)
+    pairs = preference_pairs(found, problems, config.pairs_per_problem, config.min_margin)
+    return in_chat_form(pairs, problems) if chat else pairs

@@ -22,6 +22,8 @@ from o1coder.training.policy import (
     length_filter,
     load_policy,
     lora_config,
+    problem_ids,
+    prompt_form,
     require_training_libraries,
     trainer_args,
 )
@@ -56,4 +58,5 @@ def train_dpo(pairs: Sequence[dict], policy: str | Path | None, output_dir: str 
     trainer = dpo_trainer(pairs, policy, output_dir, config, model_config, report, **args)
     margins = [r["margin"] for r in pairs if r.get("margin") is not None]
     report["mean_margin"] = sum(margins) / len(margins) if margins else None
-    return fit(trainer, "dpo", output_dir, {"data": report, "policy": str(policy or model_config.name_or_path)})
+    return fit(trainer, "dpo", output_dir, {"data": report, "policy": str(policy or model_config.name_or_path),
+                                           "trained_on": problem_ids(pairs), "prompt": prompt_form(pairs)})

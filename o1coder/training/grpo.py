@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 def grpo_trainer(problems: Sequence[Problem], policy: str | Path | None, output_dir: str | Path,
                  config: TrainingConfig, model_config: ModelConfig, sandbox, tests_for: TestsFor, *, alpha: float,
-                 outcome_alpha: float, scorer: Scorer | None = None, extra_rewards: Sequence = (), **args):
+                 outcome_alpha: float, scorer: Scorer | None = None, extra_rewards: Sequence = (), chat: bool = False,
+                 **args):
     """TRL's GRPOTrainer on ``problems`` with the phi reward, ready to ``train()``.
 
     ``extra_rewards``: more TRL reward functions ``(completions, **kwargs) -> list[float | None]`` (e.g. a format
@@ -40,7 +41,7 @@ def grpo_trainer(problems: Sequence[Problem], policy: str | Path | None, output_
     if not problems:
         raise ValueError("GRPO needs at least one problem to sample responses for")
     model, tokenizer = load_policy(policy, model_config)
-    dataset = Dataset.from_list([{"prompt": prompt_of(p), "problem_id": p.id} for p in problems])
+    dataset = Dataset.from_list([{"prompt": prompt_of(p, chat), "problem_id": p.id} for p in problems])
     reward = phi_reward(problems, sandbox, tests_for, alpha=alpha, gamma=config.gamma, outcome_alpha=outcome_alpha,
                         scorer=scorer)
     return GRPOTrainer(model=model, reward_funcs=[reward, *extra_rewards],
@@ -50,11 +51,13 @@ def grpo_trainer(problems: Sequence[Problem], policy: str | Path | None, output_
 
 def train_grpo(problems: Sequence[Problem], policy: str | Path | None, output_dir: str | Path,
                config: TrainingConfig, model_config: ModelConfig, sandbox, tests_for: TestsFor, *, alpha: float,
-               outcome_alpha: float, scorer: Scorer | None = None, extra_rewards: Sequence = (),
+               outcome_alpha: float, scorer: Scorer | None = None, extra_rewards: Sequence = (), chat: bool = False,
                **args) -> TrainResult:
     """One GRPO round; the new policy (a merged model folder) goes to ``output_dir``."""
     trainer = grpo_trainer(problems, policy, output_dir, config, model_config, sandbox, tests_for, alpha=alpha,
-                           outcome_alpha=outcome_alpha, scorer=scorer, extra_rewards=extra_rewards, **args)
+                           outcome_alpha=outcome_alpha, scorer=scorer, extra_rewards=extra_rewards, chat=chat, **args)
     return fit(trainer, "grpo", output_dir, {"alpha": alpha, "gamma": config.gamma, "prm": scorer is not None,
                                             "problems": len(problems),
-                                            "policy": str(policy or model_config.name_or_path)})
+                                            "policy": str(policy or model_config.name_or_path),
+                                            "trained_on": sorted(p.id for p in problems),
+                                            "prompt": {"chat": chat, "few_shot": False}})

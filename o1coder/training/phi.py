@@ -23,14 +23,16 @@ SCHEDULES = ("constant", "linear", "log")
 
 
 def alpha_at(t: int, *, schedule: str = "linear", start: float = 0.9, end: float = 0.5, rounds: int = 4) -> float:
-    """alpha(t) for round ``t`` (0-based): the outcome's weight in :func:`phi`.
+    """alpha(t) for round ``t`` (0-based) of a schedule ``rounds`` rounds long: the outcome's weight in :func:`phi`.
 
     - "constant": ``start`` in every round.
-    - "linear": ``start + (end - start) * t / rounds``.
-    - "log": ``start + (end - start) * ln(1 + t) / ln(1 + rounds)``: moves quickly in the first rounds, then
-      slowly (the same endpoints as "linear").
+    - "linear": ``start + (end - start) * t / (rounds - 1)``.
+    - "log": ``start + (end - start) * ln(1 + t) / ln(rounds)``: moves quickly in the first rounds, then slowly
+      (the same endpoints as "linear").
 
-    Rounds past ``rounds`` keep ``end``. ``start`` and ``end`` are in [0, 1]; ``end`` may exceed ``start`` (a
+    Round 0 has ``start`` and the last round (``t = rounds - 1``) has ``end``, so a loop of R rounds with
+    ``rounds = R`` uses the whole schedule; rounds past it keep ``end``. A one-round schedule has nothing to move
+    over and keeps ``start``. ``start`` and ``end`` are in [0, 1]; ``end`` may exceed ``start`` (a
     schedule that shifts weight towards the outcome instead).
     """
     if schedule not in SCHEDULES:
@@ -44,8 +46,11 @@ def alpha_at(t: int, *, schedule: str = "linear", start: float = 0.9, end: float
             raise ValueError(f"alpha {name} must be in [0, 1]; got {value!r}")
     if schedule == "constant":
         return float(start)
-    t = min(t, rounds)
-    progress = t / rounds if schedule == "linear" else math.log1p(t) / math.log1p(rounds)
+    if rounds == 1:
+        return float(start)
+    last = rounds - 1
+    t = min(t, last)
+    progress = t / last if schedule == "linear" else math.log1p(t) / math.log1p(last)
     return float(start + (end - start) * progress)
 
 

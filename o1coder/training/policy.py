@@ -81,6 +81,25 @@ def load_policy(path: str | Path | None, model_config: ModelConfig):
     return model, tokenizer
 
 
+def _tokens(tokenizer, value) -> int:
+    """Tokens of a text, or of messages rendered with the chat template (conversational rows)."""
+    if not isinstance(value, str):
+        value = tokenizer.apply_chat_template(list(value), tokenize=False)
+    return len(tokenizer(value, add_special_tokens=False)["input_ids"])
+
+
+def prompt_form(rows) -> dict[str, bool]:
+    """The prompt form the rows train (recorded in training.json): zero-shot always, chat when the prompts are
+    messages. A search of the policy must use the same (``search.few_shot: false``, ``search.chat``)."""
+    return {"chat": any(not isinstance(r.get("prompt"), str) for r in rows), "few_shot": False}
+
+
+def problem_ids(rows) -> list[str]:
+    """The problems training rows came from (their ``problem_id``), recorded as the checkpoint's ``trained_on``
+    (:mod:`o1coder.runs.lineage`)."""
+    return sorted({str(r["problem_id"]) for r in rows if r.get("problem_id") is not None})
+
+
 def fit(trainer, stage: str, output_dir: str | Path, extra: dict | None = None) -> TrainResult:
     """Train, then save the policy to ``output_dir`` as a plain model folder (a LoRA adapter merged), with the
     tokenizer and ``training.json`` (:func:`o1coder.trainkit.fit`: the main process writes, every process waits)."""
@@ -111,8 +130,8 @@ def length_filter(rows: list[dict], tokenizer, max_length: int, fields: tuple[st
     """Rows whose prompt + longest response fits ``max_length`` tokens, and how many were dropped."""
 
     def length(row: dict) -> int:
-        prompt = len(tokenizer(row["prompt"], add_special_tokens=False)["input_ids"])
-        longest = max(len(tokenizer(row[f], add_special_tokens=False)["input_ids"]) for f in fields)
+        prompt = _tokens(tokenizer, row["prompt"])
+        longest = max(_tokens(tokenizer, row[f]) for f in fields)
         return prompt + longest + 1  # + 1: the eos token TRL appends
 
     return kit.keep_fitting(rows, length, max_length)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from o1coder.problems import Problem, TestCase
 from o1coder.reasoning import Step, extract_program, parse_steps, render
@@ -53,14 +54,14 @@ def final_program(steps: Sequence[Step], problem: Problem) -> str | None:
 def reward_tests_for(search: SearchConfig, reward_tests_fn: RewardTestsFn | None = None) -> TestsFor:
     """``problem -> the tests that reward it``: the search's split (same mode, seed and fraction), cached by id.
 
-    With ``reward_tests_fn`` (e.g. ``o1coder.tcg.tcg_reward_tests(...)``) the generated tests reward, whatever the
-    search's mode says; without one, mode "generated" falls back to the public tests with a warning.
+    With ``reward_tests_fn`` (e.g. ``o1coder.guidance.load_tcg(...)``) the generated tests reward, whatever the
+    search's mode says; mode "generated" without one is an error (no silent fallback to other tests).
     """
     mode = "generated" if reward_tests_fn is not None else search.reward_tests
     if mode == "generated" and reward_tests_fn is None:
-        logger.warning("search.reward_tests is 'generated' but no reward_tests_fn (TCG) was given: the RL outcome "
-                       "uses the public tests")
-        mode = "public"
+        raise ValueError("search.reward_tests is 'generated': the RL outcome runs the code on the test case "
+                         "generator's tests; give --tcg DIR (a `o1coder tcg sft|dpo` folder), or set "
+                         "search.reward_tests to 'public' or 'heldout'")
     cache: dict[str, tuple[TestCase, ...]] = {}
     lock = threading.Lock()
 
@@ -75,18 +76,49 @@ def reward_tests_for(search: SearchConfig, reward_tests_fn: RewardTestsFn | None
     return tests_for
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How R is read from the final code's verdict: the search's formula ``alpha * compiles + (1 - alpha) *
+    pass_rate`` (``tau_pass`` None), or the paper's two values: ``tau_pass`` when every test passes, else
+    ``tau_fail`` (also for a response without code)."""
+
+    alpha: float = 0.2
+    tau_pass: float | None = None
+    tau_fail: float = 0.0
+
+    def of(self, result) -> float:
+        if self.tau_pass is None:
+            return terminal_reward(result, self.alpha)
+        return self.tau_pass if result.all_passed else self.tau_fail
+
+    @property
+    def without_code(self) -> float:
+        return 0.0 if self.tau_pass is None else self.tau_fail
+
+
+def outcome_rule(training, search: SearchConfig) -> Outcome:
+    """The recipe's outcome: ``training.outcome`` 'tau' or 'formula' (alpha: ``training.outcome_alpha``, else the
+    search's, so R equals the search's terminal reward)."""
+    alpha = training.outcome_alpha if training.outcome_alpha is not None else search.alpha
+    if training.outcome == "tau":
+        return Outcome(alpha, training.tau_pass, training.tau_fail)
+    return Outcome(alpha)
+
+
 def outcome_rewards(items: Sequence[tuple[Problem, str | None]], sandbox, tests_for: TestsFor,
-                    alpha: float) -> list[float]:
-    """R for each (problem, program): one parallel ``run_many``; 0 for a missing program (no code, no reward)."""
+                    alpha: float | Outcome) -> list[float]:
+    """R for each (problem, program): one parallel ``run_many``. ``alpha``: the formula's alpha, or an
+    :class:`Outcome`. A missing program earns nothing (0, or tau_fail)."""
+    rule = alpha if isinstance(alpha, Outcome) else Outcome(alpha)
     jobs, where = [], []
     for i, (problem, program) in enumerate(items):
         if program is not None:
             jobs.append((program, list(tests_for(problem)), problem.setup))
             where.append(i)
-    rewards = [0.0] * len(items)
+    rewards = [rule.without_code] * len(items)
     if jobs:
         for i, result in zip(where, sandbox.run_many(jobs, cache=True)):
-            rewards[i] = terminal_reward(result, alpha)
+            rewards[i] = rule.of(result)
     return rewards
 
 
@@ -102,7 +134,7 @@ def process_rewards(scorer: Scorer | None, items: Sequence[tuple[Problem, Sequen
 
 
 def phi_reward(problems: Mapping[str, Problem] | Sequence[Problem], sandbox, tests_for: TestsFor, *,
-               alpha: float, gamma: float, outcome_alpha: float, scorer: Scorer | None = None):
+               alpha: float, gamma: float, outcome_alpha: float | Outcome, scorer: Scorer | None = None):
     """A TRL reward function: phi(R, r; alpha, gamma) of each completion, R and r as described in this module.
 
     The dataset must have a ``problem_id`` column (TRL passes it as a keyword). The mean R and mean process

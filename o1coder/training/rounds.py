@@ -165,15 +165,38 @@ def evaluation_available() -> bool:
 
 
 def evaluate_with_harness(recipe: dict[str, Any], spec: str, limit: int | None, generator, sandbox,
-                          runs_dir: str | Path | None) -> tuple[str, float | None]:
+                          runs_dir: str | Path | None, allow_contamination: bool = False) -> tuple[str, float | None]:
     """Pass@1 of sampled pseudocode trajectories on hidden tests (o1coder.evaluation, pseudocode mode only);
     returns (eval run id, Pass@1)."""
     from o1coder.evaluation import eval_config, run_eval
 
     config = eval_config(recipe, modes=["pseudocode"])
     outcome = run_eval(recipe, spec, config=config, limit=limit, runs_dir=runs_dir, generator=generator,
-                       sandbox=sandbox)
+                       sandbox=sandbox, allow_contamination=allow_contamination)
     return outcome.run_id, outcome.report.summary("pseudocode")["pass@k"].get(1)
+
+
+def check_loop_guidance(recipe: dict[str, Any], config) -> None:
+    """The loop's TCG and PRM sources agree with the search: generated reward tests need a TCG (``loop.tcg`` or
+    ``--tcg DIR``), and a TCG is only trained or given when they are generated. The PRM prior (``search.prior:
+    prm``) needs ``loop.prm``: each round's search uses the PRM of the round before."""
+    from o1coder.guidance import needs_prm, needs_tcg, with_guidance
+    from o1coder.search.config import search_config
+
+    search = search_config(recipe)
+    given = (recipe.get("guidance") or {}).get("tcg")
+    if needs_tcg(search) and config.tcg == "off" and not given:
+        raise ValueError("search.reward_tests=generated needs a test case generator: set loop.tcg to 'once' or "
+                         "'each_round' (the loop trains it), or give --tcg DIR")
+    if config.tcg != "off" and given:
+        raise ValueError(f"loop.tcg={config.tcg!r} trains a TCG, and --tcg {given} gives one: keep one of them")
+    if config.tcg != "off" and not needs_tcg(search):
+        raise ValueError(f"loop.tcg={config.tcg!r} trains a TCG whose tests nothing would use: set "
+                         "search.reward_tests=generated, or loop.tcg=off")
+    if needs_prm(search) and not config.prm:
+        raise ValueError("search.prior=prm needs the loop's PRM: set loop.prm=true (each round searches with the "
+                         "PRM of the round before; round 0 with the policy's log-probabilities)")
+    with_guidance(recipe, require=False)  # a given folder exists and is a TCG
 
 
 def check_recipe(recipe: dict[str, Any]) -> None:
@@ -184,6 +207,7 @@ def check_recipe(recipe: dict[str, Any]) -> None:
     check_search_sections(recipe)
     training_config(recipe)
     config = loop_config(recipe)
+    check_loop_guidance(recipe, config)
     if config.prm and prm_available():
         from o1coder.prm import prm_config
 

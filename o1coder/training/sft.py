@@ -23,6 +23,8 @@ from o1coder.training.policy import (
     length_filter,
     load_policy,
     lora_config,
+    problem_ids,
+    prompt_form,
     require_training_libraries,
     trainer_args,
 )
@@ -57,4 +59,5 @@ def train_sft(rows: Sequence[dict], policy: str | Path | None, output_dir: str |
     """Fine-tune the policy on ``rows`` and save the new policy (a merged model folder) to ``output_dir``."""
     report = {"sources": sorted({str(r.get("source")) for r in rows})}
     trainer = sft_trainer(rows, policy, output_dir, config, model_config, report, **args)
-    return fit(trainer, "sft", output_dir, {"data": report, "policy": str(policy or model_config.name_or_path)})
+    return fit(trainer, "sft", output_dir, {"data": report, "policy": str(policy or model_config.name_or_path),
+                                           "trained_on": problem_ids(rows), "prompt": prompt_form(rows)})

@@ -60,6 +60,22 @@ def default_metrics(names: Sequence[str]) -> list[str]:
     return chosen or list(names)[:3]
 
 
+def generated_agreement(frame: pd.DataFrame) -> dict[str, float] | None:
+    """A run's generated reward tests against its hidden tests, pooled over its problems (the per-problem points
+    ``generated/programs``, ``generated/false_passes``, ``generated/false_fails``): ``programs``, and the shares
+    ``false_pass`` and ``false_fail`` of programs whose verdict differs. None when the run has no such points."""
+    if frame.empty or "generated/programs" not in set(frame["name"]):
+        return None
+    totals = frame.groupby("name")["value"].sum()
+    programs = float(totals.get("generated/programs", 0.0))
+
+    def share(name: str) -> float | None:
+        return float(totals.get(name, 0.0)) / programs if programs else None
+
+    return {"programs": programs, "false_pass": share("generated/false_passes"),
+            "false_fail": share("generated/false_fails")}
+
+
 def last_values(frame: pd.DataFrame) -> dict[str, float]:
     """name -> the value at its last step (the final numbers of a finished run)."""
     if frame.empty:
