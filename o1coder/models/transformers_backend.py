@@ -1,19 +1,29 @@
 """Generation with a Hugging Face ``transformers`` model in this process, on CPU or GPU.
 
-All prompts x n samples go through ``model.generate`` together, split into batches of at most ``max_batch_size``
-rows (halved automatically on a CUDA out-of-memory error). Prompts are left-padded; stop strings end a row early
+All prompts x n samples go through ``model.generate`` together (and, through ``generate_calls``, the rows of many
+calls that sample alike: many searches in flight), split into batches of at most ``max_batch_size`` rows (halved automatically on a CUDA out-of-memory error). Prompts are left-padded; stop strings end a row early
 (transformers' ``stop_strings``) and the text is cut before the first one; a seed makes a call reproducible.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
-from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, is_chat, truncate_at_stop
+from o1coder.models.base import (
+    BaseGenerator,
+    Completion,
+    GenerationCall,
+    Prompt,
+    SamplingParams,
+    combined_seed,
+    is_chat,
+    truncate_at_stop,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,8 +109,29 @@ class TransformersGenerator(BaseGenerator):
         return list(ids)
 
     def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
-        encoded = [self.encode(prompt) for prompt in prompts]
-        rows = [ids for ids in encoded for _ in range(n)]  # prompt i's samples are rows i*n .. i*n+n-1
+        [result] = self._generate_group([GenerationCall(prompts, params, n)])
+        return result
+
+    def _generate_calls(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """Calls that sample alike (same parameters but the seed) share one batched ``model.generate``.
+
+        The merged rows are sampled under one seed, :func:`~o1coder.models.base.combined_seed` of the calls' seeds
+        in order: a batch of one call is exactly that call, and the same calls in the same order give the same
+        samples; other company in the batch gives other samples (one random stream for all rows).
+        """
+        groups: dict[SamplingParams, list[int]] = {}
+        for i, call in enumerate(calls):
+            groups.setdefault(dataclasses.replace(call.params, seed=None), []).append(i)
+        results: list[list[list[Completion]]] = [[] for _ in calls]
+        for indices in groups.values():
+            for i, result in zip(indices, self._generate_group([calls[i] for i in indices])):
+                results[i] = result
+        return results
+
+    def _generate_group(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """One seeded pass over the rows of ``calls`` (all sampled with the first call's parameters)."""
+        params = dataclasses.replace(calls[0].params, seed=combined_seed([c.params.seed for c in calls]))
+        rows = [ids for call in calls for ids in (self.encode(p) for p in call.prompts) for _ in range(call.n)]
         was_training = self.model.training  # a policy under training goes back to train mode afterwards
         self.model.eval()
         try:
@@ -110,7 +141,11 @@ class TransformersGenerator(BaseGenerator):
                 flat = self._generate_rows(rows, params)
         finally:
             self.model.train(was_training)
-        return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
+        results, start = [], 0  # prompt i of a call has rows start + i*n .. start + i*n + n - 1
+        for call in calls:
+            results.append([flat[start + i * call.n : start + (i + 1) * call.n] for i in range(len(call.prompts))])
+            start += call.sequences
+        return results
 
     def _generate_rows(self, rows: list[list[int]], params: SamplingParams) -> list[Completion]:
         out: list[Completion] = []

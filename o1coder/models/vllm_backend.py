@@ -12,7 +12,16 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, is_chat
+from o1coder.models.base import (
+    BaseGenerator,
+    Completion,
+    GenerationCall,
+    Prompt,
+    SamplingParams,
+    flatten_calls,
+    is_chat,
+    unflatten,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -128,25 +137,35 @@ class VLLMGenerator(BaseGenerator):
         self._lora_request = LoRARequest(f"adapter-{lora_id}", lora_id, lora_path)
 
     def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
-        sampling = self._vllm.SamplingParams(**vllm_sampling_kwargs(params, n))
-        results: list[list[Completion] | None] = [None] * len(prompts)
-        texts = [i for i, p in enumerate(prompts) if not is_chat(p)]
-        chats = [i for i, p in enumerate(prompts) if is_chat(p)]
+        [result] = self._generate_calls([GenerationCall(prompts, params, n)])
+        return result
+
+    def _generate_calls(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """Every prompt of every call in one ``LLM.generate`` (plain prompts) and one ``LLM.chat`` (chats), each
+        prompt with its call's own ``vllm.SamplingParams``: vLLM seeds per request, so a call's samples do not
+        depend on the other calls in the batch (up to floating-point effects of the batch's composition)."""
+        requests = flatten_calls(calls)
+        sampling = [self._vllm.SamplingParams(**vllm_sampling_kwargs(calls[c].params, calls[c].n))
+                    for c in range(len(calls))]
+        results: list[list[Completion] | None] = [None] * len(requests)
+        texts = [i for i, (_, prompt) in enumerate(requests) if not is_chat(prompt)]
+        chats = [i for i, (_, prompt) in enumerate(requests) if is_chat(prompt)]
         if texts:
             outputs = self.llm.generate(
-                [prompts[i] for i in texts], sampling, use_tqdm=False, lora_request=self._lora_request
+                [requests[i][1] for i in texts], [sampling[requests[i][0]] for i in texts], use_tqdm=False,
+                lora_request=self._lora_request,
             )
             self._place(results, texts, outputs)
         if chats:
             outputs = self.llm.chat(
-                [list(prompts[i]) for i in chats],
-                sampling,
+                [list(requests[i][1]) for i in chats],
+                [sampling[requests[i][0]] for i in chats],
                 use_tqdm=False,
                 lora_request=self._lora_request,
                 add_generation_prompt=True,
             )
             self._place(results, chats, outputs)
-        return results  # type: ignore[return-value]
+        return unflatten(calls, results)  # type: ignore[arg-type]
 
     @staticmethod
     def _place(results: list, indices: Sequence[int], outputs: Sequence[Any]) -> None:

@@ -100,29 +100,49 @@ def check_recipe(recipe: dict[str, Any]) -> None:
 
 def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *, generator, sandbox,
                     recipe: dict[str, Any], progress: Progress | None = None) -> None:
-    """Search ``problems`` in order into run ``run_id``, then mark the run finished (or interrupted / failed)."""
-    from o1coder.config import sampling_config
-    from o1coder.search import search
+    """Search ``problems`` into run ``run_id``, ``search.concurrency`` of them in flight (null: enough to fill the
+    backend), then mark the run finished (or interrupted / failed).
+
+    Problems start in order; each one's nodes are written live by its own observer, and its result in one
+    transaction when it finishes (in any order at concurrency > 1). A run killed at any point resumes with every
+    unfinished problem searched again from scratch: none lost, none written twice.
+    """
+    from o1coder.config import model_config, sampling_config
+    from o1coder.search import search_concurrency, search_many
     from o1coder.search.config import search_config
 
     config = search_config(recipe)
     sampling = sampling_config(recipe) if recipe.get("sampling") else None
-    observer = StoreObserver(store, run_id)
+    concurrency = search_concurrency(config, model_config(recipe) if recipe.get("model") else None)
+    observers: dict[str, StoreObserver] = {}  # one per problem in flight
+    writes = {"seconds": 0.0, "commits": 0}
     run = readers.get_run(run_id, store.path.parent)
     if progress:
         progress(RunProgress(run_id, run.problems_planned, run.problems_done, run.problems_passed, run.pass_rate,
                              run.tokens, run.executions))
+
+    def observe(problem: Problem) -> StoreObserver:
+        store.start_problem(run_id, problem.id)
+        observers[problem.id] = StoreObserver(store, run_id)
+        return observers[problem.id]
+
+    def finished(problem: Problem, result) -> None:
+        observer = observers.pop(problem.id)
+        totals = observer.finish(result.tree, result_record(result), metrics=problem_metrics(result))
+        writes["seconds"] += observer.seconds
+        writes["commits"] += observer.commits
+        log.info("%s: %s", problem.id, "passed" if result.hidden is not None and result.hidden.all_passed
+                 else "not passed")
+        if progress:
+            progress(RunProgress(run_id, totals["planned"], totals["done"], totals["passed"], totals["pass_rate"],
+                                 totals["prompt_tokens"] + totals["completion_tokens"], totals["executions"],
+                                 problem.id))
+
+    if concurrency > 1:
+        log.info("run %s: %d problems, %d in flight", run_id, len(problems), concurrency)
     try:
-        for problem in problems:
-            store.start_problem(run_id, problem.id)
-            result = search(problem, generator, sandbox, config, observer=observer, sampling=sampling)
-            totals = observer.finish(result.tree, result_record(result), metrics=problem_metrics(result))
-            log.info("%s: %s", problem.id, "passed" if result.hidden is not None and result.hidden.all_passed
-                     else "not passed")
-            if progress:
-                progress(RunProgress(run_id, totals["planned"], totals["done"], totals["passed"], totals["pass_rate"],
-                                     totals["prompt_tokens"] + totals["completion_tokens"], totals["executions"],
-                                     problem.id))
+        search_many(problems, generator, sandbox, config, concurrency=concurrency, observer_for=observe,
+                    on_result=finished, sampling=sampling)
     except KeyboardInterrupt:
         store.set_status(run_id, "interrupted")
         log.warning("run %s interrupted; continue it with --resume %s", run_id, run_id)
@@ -132,7 +152,7 @@ def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *
         log.error("run %s failed: %s", run_id, _describe(error))
         raise
     store.set_status(run_id, "finished")
-    log.info("run %s: store writes took %.3f s over %d commits", run_id, observer.seconds, observer.commits)
+    log.info("run %s: store writes took %.3f s over %d commits", run_id, writes["seconds"], writes["commits"])
 
 
 def result_record(result) -> dict[str, Any]:
