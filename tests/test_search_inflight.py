@@ -7,18 +7,39 @@ transformers backend (the real batched ``model.generate``), always with a real s
 from __future__ import annotations
 
 import dataclasses
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 
 from o1coder.bundled import load_bundled
+from o1coder.cli import main
 from o1coder.config import load_recipe, model_config, sampling_config
 from o1coder.execution import Limits, Sandbox
-from o1coder.models import ScriptedGenerator, SamplingParams, build_generator
+from o1coder.models import SamplingParams, ScriptedGenerator, build_generator
 from o1coder.models.base import GenerationCall
+from o1coder.paths import PROJECT_ROOT
 from o1coder.problems import TestCase
-from o1coder.search import SearchConfig, search, search_concurrency, search_config, search_many
+from o1coder.runs import (
+    db_path,
+    get_run,
+    latest_run,
+    list_runs,
+    load_tree,
+    problem_results,
+    problems,
+)
+from o1coder.search import (
+    SearchConfig,
+    search,
+    search_concurrency,
+    search_config,
+    search_many,
+)
 from o1coder.search.inflight import InFlight
 
 
@@ -199,3 +220,60 @@ def test_same_trees_twice_at_a_fixed_concurrency(tiny, sandbox, problem_set):
         assert result.tree.root.visits == config.rollouts and len(result.tree.nodes) > 1
     second = search_many(problem_set, generator, sandbox, config, sampling=sampling)
     assert trees(second) == trees(first)
+
+
+# --- SIGKILL with several problems in flight ----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_search_killed_with_problems_in_flight_resumes_with_none_lost_and_none_repeated(tmp_path, tiny):
+    """`o1coder search` at concurrency 3 killed with SIGKILL while three problems are in flight; `--resume` searches
+    exactly the unfinished ones again: every planned problem ends with one result, finished ones keep theirs."""
+    runs_dir = str(tmp_path / "runs")
+    args = ["search", "--recipe", "tiny-cpu", "--problems", "bundled", "--limit", "8", "--workers", "1",
+            "--set", "search.rollouts=3", "--set", "search.concurrency=3", "--runs-dir", runs_dir]
+    with open(tmp_path / "killed.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "o1coder.cli", *args], cwd=PROJECT_ROOT, stdout=log,
+                                stderr=subprocess.STDOUT)
+    in_flight_seen = 0
+    deadline = time.monotonic() + 180
+    try:
+        while True:
+            assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-2000:]
+            assert time.monotonic() < deadline, "no progress to 2 finished problems within 180 s"
+            if db_path(runs_dir).exists() and list_runs(runs_dir):
+                run = latest_run(runs_dir)
+                in_flight_seen = max(in_flight_seen, int((problems(run.id, runs_dir)["status"] == "running").sum()))
+                if run.problems_done >= 2 and in_flight_seen >= 2:
+                    break
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    run = get_run("latest", runs_dir)
+    assert run.status == "running" and 2 <= run.problems_done < 8  # what SIGKILL leaves
+    assert in_flight_seen >= 2  # problems really were in flight together
+    before = problem_results(run.id, runs_dir).set_index("problem_id")
+
+    assert main(["search", "--resume", run.id, "--runs-dir", runs_dir]) == 0
+    run = get_run(run.id, runs_dir)
+    assert (run.status, run.problems_done, run.sessions) == ("finished", 8, 2)
+    after = problem_results(run.id, runs_dir).set_index("problem_id")
+    assert sorted(after.index) == sorted(problems(run.id, runs_dir)["problem_id"])  # none lost
+    for problem_id in before.index:  # none repeated: a problem finished before the kill kept its result row
+        assert after.loc[problem_id, "ended"] == before.loc[problem_id, "ended"]
+        assert after.loc[problem_id, "answer"] == before.loc[problem_id, "answer"]
+    conn = sqlite3.connect(db_path(runs_dir))
+    count = lambda sql: conn.execute(sql, (run.id,)).fetchone()[0]
+    assert count("SELECT count(*) FROM results WHERE run_id = ?") == 8
+    assert count("SELECT count(*) FROM nodes WHERE run_id = ?") == count(
+        "SELECT sum(n_nodes) FROM results WHERE run_id = ?")  # no node left over from a killed attempt
+    assert count("SELECT count(*) FROM (SELECT 1 FROM nodes WHERE run_id = ? GROUP BY problem_id, node_id"
+                 " HAVING count(*) > 1)") == 0
+    steps = [s for (s,) in conn.execute("SELECT step FROM metrics WHERE run_id = ? AND name = 'pass_rate' ORDER BY"
+                                        " step", (run.id,))]
+    assert steps == list(range(1, 9))
+    conn.close()
+    for problem_id in after.index:
+        tree = load_tree(run.id, problem_id, runs_dir)
+        assert tree.root.visits == 3 and len(tree.nodes) == after.loc[problem_id, "n_nodes"]

@@ -64,9 +64,16 @@ class ModeResult:
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "aspr": self.aspr.to_dict()}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> ModeResult:
+        """The result as :meth:`to_dict` stored it; JSON turned the k of ``pass_at`` into strings."""
+        return cls(**{**d, "pass_at": {int(k): v for k, v in d["pass_at"].items()},
+                      "aspr": ProblemAspr.from_dict(d["aspr"])})
+
 
 class Evaluator:
-    """Evaluates problems one at a time with one generator and sandbox (see the module docstring)."""
+    """Evaluates one problem at a time with one generator and sandbox (see the module docstring); many problems
+    in flight each get their own Evaluator over a task generator and sandbox (:func:`o1coder.evaluation.record`)."""
 
     def __init__(self, generator, sandbox, recipe: Mapping[str, Any], config: EvalConfig) -> None:
         self.generator, self.sandbox, self.config = generator, sandbox, config
