@@ -122,11 +122,10 @@ def _schedule(ray, store, opened, workers, progress, actors, max_attempts: int, 
     """Pull scheduling of batches of problems over actors, with lost actors replaced and their batch retried."""
     from o1coder.config import model_config
     from o1coder.scale.cluster import actor_env, plan_actors
-    from o1coder.search import search_concurrency
-    from o1coder.search.config import search_config
+    from o1coder.search.config import recipe_concurrency
 
     model = model_config(opened.recipe)
-    batch = search_concurrency(search_config(opened.recipe), model)
+    batch = recipe_concurrency(opened.recipe)
     queue = deque(opened.todo[i : i + batch] for i in range(0, len(opened.todo), batch))
     if not queue:
         return

@@ -163,12 +163,10 @@ def evaluate_problems(recipe: Mapping[str, Any], config: EvalConfig, problems, g
                       on_done: Callable[[Problem, tuple], None] | None = None) -> None:
     """Every problem through its own :class:`Evaluator`, ``search.concurrency`` in flight (null: enough to fill the
     backend). ``on_done(problem, (per_mode, usage, seconds))`` as each finishes; ``usage`` is that problem's own."""
-    from o1coder.config import model_config
-    from o1coder.search import search_concurrency
-    from o1coder.search.config import search_config
+    from o1coder.search.config import recipe_concurrency
     from o1coder.search.inflight import InFlight
 
-    concurrency = search_concurrency(search_config(recipe), model_config(recipe) if recipe.get("model") else None)
+    concurrency = recipe_concurrency(recipe)
 
     def work(problem: Problem, task_generator, task_sandbox):
         if on_start is not None:

@@ -107,13 +107,13 @@ def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *
     transaction when it finishes (in any order at concurrency > 1). A run killed at any point resumes with every
     unfinished problem searched again from scratch: none lost, none written twice.
     """
-    from o1coder.config import model_config, sampling_config
-    from o1coder.search import search_concurrency, search_many
-    from o1coder.search.config import search_config
+    from o1coder.config import sampling_config
+    from o1coder.search import search_many
+    from o1coder.search.config import recipe_concurrency, search_config
 
     config = search_config(recipe)
     sampling = sampling_config(recipe) if recipe.get("sampling") else None
-    concurrency = search_concurrency(config, model_config(recipe) if recipe.get("model") else None)
+    concurrency = recipe_concurrency(recipe)
     observers: dict[str, StoreObserver] = {}  # one per problem in flight
     writes = {"seconds": 0.0, "commits": 0}
     run = readers.get_run(run_id, store.path.parent)

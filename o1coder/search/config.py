@@ -214,3 +214,10 @@ def search_concurrency(config: SearchConfig, model: Any = None) -> int:
     if backend == "openai":
         return max(1, int(model.concurrency))
     return 1
+
+
+def recipe_concurrency(recipe: Mapping[str, Any]) -> int:
+    """:func:`search_concurrency` of a recipe: its ``search:`` section and, when it has one, its ``model:``."""
+    from o1coder.config import model_config
+
+    return search_concurrency(search_config(recipe), model_config(recipe) if recipe.get("model") else None)

@@ -21,6 +21,7 @@ the same trees, run after run. With concurrency 1 each batch is one call, exactl
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -163,50 +164,76 @@ class InFlight(Generic[Item, Result]):
     # -- the scheduler -------------------------------------------------------------------------------------------
     def map(self, items: Iterable[Item], work: Work, on_done: Callable[[Item, Result], None] | None = None
             ) -> list[Result]:
+        items = list(items)
+        results: list[Any] = [None] * len(items)
+        pending = iter(enumerate(items))
+
+        def take(block: bool):
+            return next(pending, _END)
+
+        def done(task: _Task) -> None:
+            results[task.index] = task.result
+            if on_done is not None:
+                on_done(task.item, task.result)
+
+        self._run(take, work, done)
+        return results
+
+    def serve(self, intake: queue.Queue, work: Work, on_done: Callable[[Item, Result], None]) -> None:
+        """Like :meth:`map`, over items that arrive while others are in flight (a Ray actor's problems): new items
+        join between rounds; with nothing in flight it waits for the next. :data:`STOP` in ``intake`` ends it once
+        the searches in flight are done. ``work`` should catch its own errors: one raised here ends them all."""
+        counter = iter(range(1 << 62))
+
+        def take(block: bool):
+            try:
+                item = intake.get(block=block)
+            except queue.Empty:
+                return None
+            return _END if item is STOP else (next(counter), item)
+
+        self._run(take, work, lambda task: on_done(task.item, task.result))
+
+    def _run(self, take, work: Work, done: Callable[[_Task], None]) -> None:
+        """The rounds. ``take(block)`` gives the next (index, item), None when none is ready, or _END."""
         greenlet = _greenlet()
         self._main = greenlet.getcurrent()
-        queue = list(items)
         waiting: list[_Task] = []  # in flight, in the order they started: the order they are resumed in
-        results: list[Any] = [None] * len(queue)
-        position = 0
+        ended = False
         try:
-            while position < len(queue) or waiting:
-                while position < len(queue) and len(waiting) < self.concurrency:
-                    task = _Task(queue[position], position)
-                    position += 1
+            while not ended or waiting:
+                while not ended and len(waiting) < self.concurrency:
+                    entry = take(not waiting)
+                    if entry is None:
+                        break
+                    if entry is _END:
+                        ended = True
+                        break
+                    task = _Task(entry[1], entry[0])
                     task.generator = TaskGenerator(self, getattr(self.generator, "name", "generator"))
-                    sandbox = TaskSandbox(self)
-                    task.greenlet = greenlet.greenlet(_bind(work, task.item, task.generator, sandbox),
+                    task.greenlet = greenlet.greenlet(_bind(work, task.item, task.generator, TaskSandbox(self)),
                                                       parent=self._main)
-                    self._advance(task, _START, results, on_done)
-                    if not task.done:
+                    if not self._advance(task, _START, done):
                         waiting.append(task)
                 if not waiting:
                     continue
                 replies = self._answer(waiting)
-                still = []
-                for task, reply in zip(waiting, replies):
-                    self._advance(task, reply, results, on_done)
-                    if not task.done:
-                        still.append(task)
-                waiting = still
+                waiting = [task for task, reply in zip(waiting, replies) if not self._advance(task, reply, done)]
         finally:
-            for task in waiting:  # an error ended the map: unwind the abandoned searches (their finally blocks)
+            for task in waiting:  # an error ended the run: unwind the abandoned searches (their finally blocks)
                 if task.greenlet is not None and not task.greenlet.dead:
                     task.greenlet.throw(greenlet.GreenletExit)
             self._main = None
-        return results
 
-    def _advance(self, task: _Task, reply: Any, results: list, on_done) -> None:
-        """Resume ``task`` with ``reply`` until it waits again (its next request) or returns."""
+    def _advance(self, task: _Task, reply: Any, done: Callable[[_Task], None]) -> bool:
+        """Resume ``task`` with ``reply`` until it waits again (its next request) or returns; True when it returned."""
         outcome = task.greenlet.switch() if reply is _START else task.greenlet.switch(reply)
-        if task.greenlet.dead:
-            task.done, task.result, task.request = True, outcome, None
-            results[task.index] = outcome
-            if on_done is not None:
-                on_done(task.item, outcome)
-        else:
+        if not task.greenlet.dead:
             task.request = outcome
+            return False
+        task.done, task.result, task.request = True, outcome, None
+        done(task)
+        return True
 
     def _answer(self, waiting: Sequence[_Task]) -> list[Any]:
         """One round: all generation requests in one batch, all sandbox requests in one ``run_many`` beside it."""
@@ -271,6 +298,9 @@ class InFlight(Generic[Item, Result]):
 
 
 _START = object()  # the first switch into a search: it starts with no reply
+_END = object()  # no more items
+STOP = object()
+"""Put in :meth:`InFlight.serve`'s intake to end it after the searches in flight."""
 
 
 def _bind(work: Work, item: Any, generator: TaskGenerator, sandbox: TaskSandbox) -> Callable[[], Any]:
