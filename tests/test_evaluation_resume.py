@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from test_evaluation_harness import final_metrics, reference_policy
 
 from o1coder.cli import main
 from o1coder.config import load_recipe
@@ -17,9 +18,14 @@ from o1coder.evaluation import EvalConfig, run_eval
 from o1coder.execution import Sandbox
 from o1coder.models import ScriptedGenerator, build_tiny_model
 from o1coder.paths import PROJECT_ROOT
-from o1coder.runs import db_path, get_run, latest_run, list_runs, problem_results, problems
-
-from test_evaluation_harness import final_metrics, reference_policy  # noqa: E402 - the shared scripted policy
+from o1coder.runs import (
+    db_path,
+    get_run,
+    latest_run,
+    list_runs,
+    problem_results,
+    problems,
+)
 
 BENCHMARK = "bundled:eval"
 
@@ -123,3 +129,30 @@ def test_an_evaluation_killed_with_problems_in_flight_resumes_with_none_lost_and
     assert conn.execute("SELECT count(*), count(DISTINCT problem_id) FROM results WHERE run_id = ?",
                         (run.id,)).fetchone() == (8, 8)
     conn.close()
+
+
+@pytest.mark.slow
+def test_eval_on_ray_actors_writes_the_rows_of_a_local_evaluation(tmp_path, capsys):
+    """`o1coder eval --ray --actors 2` on a local cluster: the same per-problem rows and Table 1 as `o1coder eval`
+    (one torch thread on both sides, one problem per batch as in tiny-cpu)."""
+    ray = pytest.importorskip("ray", reason="eval --ray needs Ray: pip install 'o1coder[scale]'")
+    from o1coder.scale.cluster import connect
+
+    build_tiny_model()
+    args = ["eval", "--recipe", "tiny-cpu", "--benchmark", BENCHMARK, "--limit", "3", "--samples", "2", "--k", "1,2",
+            "--aspr-k", "2", "--aspr-search", "samples", "--workers", "1", "--runs-dir", str(tmp_path),
+            "--set", "sampling.max_new_tokens=24", "--set", "evaluation.max_answer_tokens=32",
+            "--set", "search.max_depth=3"]
+    assert main(args) == 0
+    local = latest_run(tmp_path).id
+    connect("local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
+            log_to_driver=False)
+    try:
+        assert main([*args, "--ray", "--actors", "2"]) == 0
+    finally:
+        ray.shutdown()
+    distributed = latest_run(tmp_path).id
+    assert distributed != local and get_run(distributed, tmp_path).status == "finished"
+    assert rows_without_timing(distributed, tmp_path) == rows_without_timing(local, tmp_path)
+    assert final_metrics(distributed, tmp_path) == final_metrics(local, tmp_path)
+    capsys.readouterr()

@@ -277,3 +277,21 @@ def test_a_search_killed_with_problems_in_flight_resumes_with_none_lost_and_none
     for problem_id in after.index:
         tree = load_tree(run.id, problem_id, runs_dir)
         assert tree.root.visits == 3 and len(tree.nodes) == after.loc[problem_id, "n_nodes"]
+
+
+def test_prompts_prefilled_once_give_the_samples_of_plain_generate(tiny, monkeypatch):
+    """The backend encodes each distinct prompt once, unpadded, and decodes all rows from the left-padded caches;
+    the samples and log-probabilities are those of a plain padded ``generate`` (float noise aside)."""
+    from o1coder.models import transformers_backend
+
+    generator, _ = tiny
+    prompts = [p.prompt for p in load_bundled()[:3]]
+    params = SamplingParams(max_new_tokens=16, seed=5, logprobs=True)
+    prefilled = generator.generate(prompts, params, n=2)
+    monkeypatch.setattr(transformers_backend, "_CAN_BUILD_CACHE", False)
+    plain = generator.generate(prompts, params, n=2)
+    assert [[c.text for c in s] for s in prefilled] == [[c.text for c in s] for s in plain]
+    assert [[c.token_ids for c in s] for s in prefilled] == [[c.token_ids for c in s] for s in plain]
+    for a, b in zip(prefilled, plain):
+        for x, y in zip(a, b):
+            assert x.logprob == pytest.approx(y.logprob, abs=1e-4)
