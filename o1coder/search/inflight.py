@@ -124,7 +124,8 @@ class TaskSandbox:
         self._scheduler = scheduler
 
     def run_many(self, jobs: Iterable, cache: bool | None = None) -> list:
-        return self._scheduler._wait(_Execute(list(jobs), cache))
+        jobs = list(jobs)
+        return self._scheduler._wait(_Execute(jobs, cache)) if jobs else []
 
     def run(self, code: str, tests=(), setup: str = "", cache: bool | None = None):
         return self.run_many([(code, tests, setup)], cache=cache)[0]
