@@ -174,7 +174,7 @@ class TransformersGenerator(BaseGenerator):
         kwargs = generation_kwargs(params)
         if params.stop:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
-        kwargs.update(self._prefilled(rows, width))
+        kwargs.update(self._prefilled(rows, width, params.max_new_tokens))
         output = self.model.generate(
             input_ids=input_ids.to(self.device),
             attention_mask=attention_mask.to(self.device),
@@ -198,7 +198,7 @@ class TransformersGenerator(BaseGenerator):
             completions.append(Completion(text, finish, len(ids), count, tuple(tokens[:count]), logprobs))
         return completions
 
-    def _prefilled(self, rows: list[list[int]], width: int) -> dict[str, Any]:
+    def _prefilled(self, rows: list[list[int]], width: int, max_new_tokens: int) -> dict[str, Any]:
         """The KV cache of every row's prompt but its last token, computed once per distinct prompt, unpadded.
 
         Why: in a batch, left padding makes attention take its masked path, and the prompt (a ~1.5k-token few-shot
@@ -228,9 +228,23 @@ class TransformersGenerator(BaseGenerator):
                 keys.append(torch.nn.functional.pad(k, (0, 0, pad, 0)))
                 values.append(torch.nn.functional.pad(v, (0, 0, pad, 0)))
             layers.append((torch.cat(keys), torch.cat(values)))
-        from transformers import DynamicCache
+        return {name: self._cache_of(layers, width + max_new_tokens)}
 
-        return {name: DynamicCache(layers)}
+    def _cache_of(self, layers: list[tuple[Any, Any]], length: int) -> Any:
+        """A cache holding ``layers`` with room for ``length`` positions: a static one where this transformers
+        version fills it in place (a growing cache copies all rows' keys and values at every step, which dominated
+        batched decoding on a CPU), else a growing one."""
+        from transformers import DynamicCache, StaticCache
+
+        try:
+            cache = StaticCache(config=self.model.config, max_cache_len=length)
+        except TypeError:
+            return DynamicCache(layers)
+        if not hasattr(cache, "layers") or not hasattr(cache.layers[0], "cumulative_length"):
+            return DynamicCache(layers)  # transformers 4.x: static caches are filled by cache position
+        for layer, (keys, values) in zip(cache.layers, layers):
+            layer.update(keys, values)
+        return cache
 
     def _finish(self, tokens: list[int], params: SamplingParams) -> tuple[int, str, str]:
         """Where a row really ended: (tokens produced, finish reason, text before any stop string)."""
