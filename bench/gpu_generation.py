@@ -13,7 +13,14 @@ in generated token ids.
    checkpointing: full fine-tuning (fp32 master weights, bf16 autocast: the 16 bytes per parameter of the README's
    memory table) and LoRA r=64 on all linear layers (bf16 base).
 
+3. **Search concurrency on vLLM** (``--vllm``): the random-weight model is saved to a temporary folder with the
+   tiny tokenizer (its vocabulary: the embedding rows shrink from 151,936 to the tokenizer's, the 28 layers keep the
+   1.5B shape) and served by ``VLLMGenerator``; MCTS searches bundled problems (copied under new ids to have enough)
+   through :class:`~o1coder.search.inflight.InFlight` at concurrency 1, 8 and 64, and rollouts/s and generated
+   tokens/s are printed against concurrency 1 (target: 64 >= 10x).
+
     python bench/gpu_generation.py            # on a CUDA GPU (bf16); ~2 minutes on an H100
+    python bench/gpu_generation.py --vllm     # also the vLLM search-concurrency figures (needs the vllm extra)
     python bench/gpu_generation.py --tiny     # anywhere: a 2-layer scaled-down config on the CPU (float32)
 
 ``--tiny`` exercises the script; its figures are CPU figures of a toy model and say nothing about GPUs. Prints the
@@ -163,6 +170,52 @@ def bench_training(args, tiny: bool, device: str) -> None:
             torch.cuda.empty_cache()
 
 
+def bench_vllm_concurrency(args, tokenizer) -> None:
+    """MCTS through VLLMGenerator at several concurrencies, on the random 1.5B-shaped model saved locally."""
+    import dataclasses
+    import tempfile
+
+    from o1coder.execution import Sandbox
+    from o1coder.models.vllm_backend import VLLMGenerator
+    from o1coder.search import SearchConfig, search
+    from o1coder.search.inflight import InFlight
+
+    levels = [int(c) for c in args.vllm_concurrency.split(",")]
+    with tempfile.TemporaryDirectory() as folder:
+        config = transformers.Qwen2Config(**{**QWEN25_CODER_1_5B, "vocab_size": len(tokenizer),
+                                             "bos_token_id": tokenizer.bos_token_id or 1,
+                                             "eos_token_id": tokenizer.eos_token_id or 2})
+        torch.manual_seed(0)
+        transformers.AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        generator = VLLMGenerator(folder, dtype="bfloat16", gpu_memory_utilization=0.85, max_model_len=4096)
+        search_config = SearchConfig(rollouts=args.vllm_rollouts, k=3, max_depth=4, max_step_tokens=args.new_tokens)
+        sampling = SamplingParams(temperature=1.0, max_new_tokens=args.new_tokens)
+        bundled = load_bundled()
+        rates = {}
+        with Sandbox(workers=8) as sandbox:
+            for c in levels:
+                count = max(2 * c, 8)  # enough problems that c trees stay in flight for most of the pass
+                problems = [dataclasses.replace(bundled[i % len(bundled)], id=f"{bundled[i % len(bundled)].id}#{i}")
+                            for i in range(count)]
+                before = generator.usage.snapshot()
+                start = time.perf_counter()
+                results = InFlight(generator, sandbox, c).map(
+                    problems, lambda p, g, s: search(p, g, s, search_config, sampling=sampling))
+                wall = time.perf_counter() - start
+                rollouts = sum(r.stats["rollouts"] for r in results)
+                tokens = (generator.usage - before).completion_tokens
+                rates[c] = (rollouts / wall, tokens / wall)
+        generator.close()
+    base = rates[levels[0]]
+    print(f"vLLM search concurrency: MCTS, {args.vllm_rollouts} rollouts, k=3, {args.new_tokens} tokens per step; "
+          f"baseline concurrency {levels[0]}")
+    for c in levels:
+        rollouts, tokens = rates[c]
+        print(f"  concurrency {c:3d}: {rollouts:8.2f} rollouts/s ({rollouts / base[0]:5.2f}x)  {tokens:9.1f} tokens/s "
+              f"({tokens / base[1]:5.2f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="scaled-down model on the CPU (runs anywhere)")
@@ -174,6 +227,9 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=None, help="training sequence length (default 2048; tiny 128)")
     parser.add_argument("--repeat", type=int, default=5, help="timed generation runs, median (default 5)")
     parser.add_argument("--steps", type=int, default=5, help="timed training steps, median (default 5)")
+    parser.add_argument("--vllm", action="store_true", help="also measure search concurrency on vLLM (GPU)")
+    parser.add_argument("--vllm-concurrency", default="1,8,64", help="concurrencies for --vllm (default 1,8,64)")
+    parser.add_argument("--vllm-rollouts", type=int, default=4, help="MCTS rollouts per problem for --vllm")
     args = parser.parse_args()
     defaults = dict(prompts=(4, 8), prompt_tokens=(128, 1024), new_tokens=(32, 256), batch=(2, 4), seq=(128, 2048))
     for key, (tiny_value, real_value) in defaults.items():
@@ -200,6 +256,11 @@ def main() -> None:
         bench_generation(args, model, tokenizer, device)
     del model
     bench_training(args, args.tiny, device)
+    if args.vllm:
+        if args.tiny:
+            sys.exit("--vllm needs a CUDA GPU: drop --tiny")
+        torch.cuda.empty_cache()
+        bench_vllm_concurrency(args, tokenizer)
 
 
 if __name__ == "__main__":

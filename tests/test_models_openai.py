@@ -119,6 +119,20 @@ def test_requests_run_concurrently(local):
     assert len(results) == 4 and all(len(samples) == 1 for samples in results)
 
 
+def test_many_calls_are_concurrent_requests_bounded_by_the_limit_each_with_its_seed(local):
+    """generate_calls (many searches in flight): one request per prompt of every call, at most `concurrency` at
+    once, each carrying its own call's seed and n; results regrouped per call."""
+    from o1coder.models.base import GenerationCall
+
+    calls = [GenerationCall([f"x = {i}"], replace(SAMPLE, seed=i), n=1 + i % 2) for i in range(6)]
+    with OpenAICompatibleServer(local, delay_s=0.2) as server:
+        remote = client(server, concurrency=3)
+        results = remote.generate_calls(calls)
+    assert 2 <= server.peak_concurrency <= 3
+    assert sorted((r["seed"], r["n"]) for r in server.requests) == [(i, 1 + i % 2) for i in range(6)]
+    assert [len(r[0]) for r in results] == [1 + i % 2 for i in range(6)] and remote.usage.calls == 1
+
+
 @pytest.mark.parametrize("status", [429, 503])
 def test_retries_on_rate_limits_and_server_errors(server, status):
     server.fail_next(2, status=status)

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from o1coder.models import SamplingParams
+from o1coder.models import SamplingParams, Usage
 from o1coder.models.vllm_backend import VLLMGenerator, completions_from_output, llm_kwargs, vllm_sampling_kwargs
 
 
@@ -91,6 +91,43 @@ def test_llm_kwargs():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed")
+def test_many_calls_go_to_one_generate_with_each_prompts_own_sampling_params():
+    """generate_calls: every prompt of every call in one LLM.generate (chats in one LLM.chat), each with its call's
+    n and seed, and the outputs regrouped per call."""
+    from o1coder.models.base import GenerationCall
+
+    seen = {}
+
+    class FakeLLM:
+        def generate(self, prompts, sampling, **kwargs):
+            seen["generate"] = (list(prompts), list(sampling))
+            return [_output(f"{p}!", s.n) for p, s in zip(prompts, sampling)]
+
+        def chat(self, chats, sampling, **kwargs):
+            seen["chat"] = (list(chats), list(sampling))
+            return [_output(f"{c[-1]['content']}?", s.n) for c, s in zip(chats, sampling)]
+
+    generator = VLLMGenerator.__new__(VLLMGenerator)
+    generator.usage, generator.llm, generator._lora_request = Usage(), FakeLLM(), None
+    generator._vllm = SimpleNamespace(SamplingParams=lambda **kw: SimpleNamespace(**kw))
+    chat = [{"role": "user", "content": "hi"}]
+    calls = [GenerationCall(["a", "b"], SamplingParams(seed=1), 2), GenerationCall([chat], SamplingParams(seed=2), 1),
+             GenerationCall(["c"], SamplingParams(seed=3, max_new_tokens=7), 3)]
+    results = generator.generate_calls(calls)
+    prompts, sampling = seen["generate"]
+    assert prompts == ["a", "b", "c"] and [(s.n, s.seed, s.max_tokens) for s in sampling] == [
+        (2, 1, 256), (2, 1, 256), (3, 3, 7)]
+    assert seen["chat"][0] == [chat] and (seen["chat"][1][0].n, seen["chat"][1][0].seed) == (1, 2)
+    assert [[[c.text for c in samples] for samples in r] for r in results] == [
+        [["a!", "a!"], ["b!", "b!"]], [["hi?"]], [["c!", "c!", "c!"]]]
+    assert generator.usage.calls == 1 and generator.usage.completions == 8  # one engine pass for three calls
+
+
+def _output(text, n):
+    return SimpleNamespace(prompt_token_ids=[1, 2], outputs=[
+        SimpleNamespace(index=i, text=text, token_ids=[3], logprobs=None, finish_reason="stop") for i in range(n)])
+
+
 def test_missing_vllm_names_the_extra():
     with pytest.raises(ImportError, match=r"pip install 'o1coder\[vllm\]'"):
         VLLMGenerator("tiny")

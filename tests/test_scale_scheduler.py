@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -169,7 +170,7 @@ def scripted_worker(problem_set, sandbox, fail_init: bool = False):
         def __init__(self, recipe, workers=None, threads=None):
             if fail_init:
                 raise OSError("could not load model 'nope'")
-            self.config, self.sampling = search_config(recipe), None
+            self.config, self.sampling, self.concurrency = search_config(recipe), None, 1
             self.generator, self.sandbox = trace_generator(problem_set), sandbox
 
         def close(self):
@@ -229,6 +230,37 @@ def test_a_problem_lost_with_its_actor_is_searched_again_on_a_replacement(tmp_pa
     points = metrics(run_id, runs_dir=tmp_path)
     assert points[points["name"] == "ray_actors_lost"]["value"].tolist() == [1.0]
     assert get_run(run_id, tmp_path).status == "finished" and get_run(run_id, tmp_path).problems_done == 3
+
+
+def test_each_actor_keeps_several_problems_in_flight_and_a_lost_one_hands_them_all_back(
+        tmp_path, monkeypatch, problem_set, sandbox):
+    """search.concurrency 2: an actor gets two problems at once (one engine, shared batches); when it dies, both
+    go back to the queue and are searched again from scratch on its replacement."""
+    recipe = {**RECIPE, "search": {**RECIPE["search"], "concurrency": 2}}
+    monkeypatch.setattr(sys.modules[__name__], "RECIPE", recipe)
+    dispatched: list[str] = []
+    in_flight: list[int] = []
+    real_dispatch = driver.Scheduler._dispatch
+
+    def spy(self, actor, problem):
+        dispatched.append(problem.id)
+        real_dispatch(self, actor, problem)
+        in_flight.append(len(actor.flights))
+
+    monkeypatch.setattr(driver.Scheduler, "_dispatch", spy)
+    fake = FakeRay(scripted_worker(problem_set, sandbox), lives={0: 4, 1: 4})  # both first actors die mid-search
+    run_id = run_with(fake, tmp_path, monkeypatch, problem_set)
+    assert max(in_flight) == 2  # two problems at once on one actor
+    points = metrics(run_id, runs_dir=tmp_path)
+    retried = points[points["name"] == "ray_problems_retried"]["value"].tolist()
+    lost = points[points["name"] == "ray_actors_lost"]["value"].tolist()
+    assert lost[-1] == 2 and retried[-1] >= 3  # two actors lost, each with the problems it had in flight
+    assert len(dispatched) == 3 + retried[-1]  # every lost problem searched again, nothing else twice
+    expected = local_trees(tmp_path, problem_set, sandbox)
+    for pid, tree in expected.items():
+        assert load_tree(run_id, pid, tmp_path).to_dict() == tree
+    run = get_run(run_id, tmp_path)
+    assert run.status == "finished" and run.problems_done == 3
 
 
 def test_a_problem_that_keeps_killing_actors_fails_the_run_resumably(tmp_path, monkeypatch, problem_set, sandbox):

@@ -58,6 +58,11 @@ class ProblemAspr:
     def to_dict(self) -> dict:
         return {**asdict(self), "rate": self.rate}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> ProblemAspr:
+        """The record as :meth:`to_dict` stored it (a resumed evaluation reads its finished problems back)."""
+        return cls(**{k: v for k, v in d.items() if k != "rate"})
+
 
 @dataclass
 class AsprSummary:

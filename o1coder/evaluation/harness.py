@@ -65,17 +65,26 @@ class ModeResult:
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "aspr": self.aspr.to_dict()}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> ModeResult:
+        """The result as :meth:`to_dict` stored it; JSON turned the k of ``pass_at`` into strings."""
+        return cls(**{**d, "pass_at": {int(k): v for k, v in d["pass_at"].items()},
+                      "aspr": ProblemAspr.from_dict(d["aspr"])})
+
 
 class Evaluator:
-    """Evaluates problems one at a time with one generator and sandbox (see the module docstring)."""
+    """Evaluates one problem at a time with one generator and sandbox (see the module docstring); many problems
+    in flight each get their own Evaluator over a task generator and sandbox (:func:`o1coder.evaluation.record`)."""
 
-    def __init__(self, generator, sandbox, recipe: Mapping[str, Any], config: EvalConfig) -> None:
+    def __init__(self, generator, sandbox, recipe: Mapping[str, Any], config: EvalConfig, guidance=None) -> None:
+        """``guidance``: the recipe's loaded PRM / TCG when the caller shares one across many Evaluators (loading
+        a model per problem would be slow); loaded here from the recipe otherwise."""
         self.generator, self.sandbox, self.config = generator, sandbox, config
         self.search = search_config(recipe)
         # the ASPR search samples as `o1coder search` does (the recipe's sampling section, not evaluation.sampling)
         self.search_sampling = sampling_config(recipe) if recipe.get("sampling") else None
         self.sampler = Sampler(generator, decoding(recipe, config))
-        self.guidance = load_guidance(recipe, sandbox)  # the PRM (PUCT prior, beam value) and TCG (reward tests)
+        self.guidance = guidance if guidance is not None else load_guidance(recipe, sandbox)  # the PRM (PUCT prior, beam value) and TCG (reward tests)
 
     def problem(self, problem: Problem) -> dict[str, ModeResult]:
         hidden = hidden_tests(problem, self.search)

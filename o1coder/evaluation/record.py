@@ -37,6 +37,7 @@ class EvalOutcome:
     report: EvalReport
     table: Any  # pandas DataFrame (Table 1 layout)
     files: dict[str, Path]
+    benchmark: str = ""
 
 
 Progress = Callable[[int, int, EvalReport], None]
@@ -61,48 +62,139 @@ def output_dir(out: str | Path | None, runs_dir: str | Path | None, run_id: str,
     return Path(out) if out else default_runs_dir(runs_dir) / kind / run_id
 
 
-def run_eval(recipe: Mapping[str, Any], benchmark: str, *, config: EvalConfig | None = None,
+@dataclass
+class OpenedEval:
+    """An eval run ready to evaluate: new, or resumed with its finished problems read back into ``report``."""
+
+    run_id: str
+    recipe: dict[str, Any]
+    config: EvalConfig
+    benchmark: str
+    planned: int  # problems of the whole run
+    report: EvalReport
+    todo: list[Problem]  # problems still to evaluate, in order
+
+
+def run_eval(recipe: Mapping[str, Any] | None, benchmark: str | None, *, config: EvalConfig | None = None,
              limit: int | None = None, runs_dir: str | Path | None = None, out: str | Path | None = None,
-             workers: int | None = None, generator=None, sandbox=None,
-             progress: Progress | None = None, allow_contamination: bool = False) -> EvalOutcome:
+             workers: int | None = None, generator=None, sandbox=None, progress: Progress | None = None,
+             resume: str | None = None, allow_contamination: bool = False) -> EvalOutcome:
     """Evaluate ``benchmark`` with ``recipe`` (its ``evaluation:`` section, or ``config``), record and write it.
 
-    ``generator`` / ``sandbox`` default to the recipe's model and execution sections (pass them to reuse loaded
-    ones, or a scripted generator in tests). The run is marked failed or interrupted if anything stops it.
-    Problems the model's training lineage saw are refused before the run (:mod:`o1coder.runs.lineage`) unless
-    ``allow_contamination``.
+    ``search.concurrency`` problems are evaluated at once (null: enough to fill the backend), their samples and
+    searches batched together (:class:`~o1coder.search.inflight.InFlight`). ``resume``: continue that eval run
+    (killed, interrupted or failed) with its recorded recipe, benchmark and limit: its finished problems are read
+    back, never evaluated again; the others are evaluated from scratch (a ``results`` row is written only when a
+    problem is done, so nothing is duplicated). ``generator`` / ``sandbox`` default to the recipe's model and
+    execution sections (pass them to reuse loaded ones, or a scripted generator in tests). The run is marked failed
+    or interrupted if anything stops it. Problems the model's training lineage saw are refused before the run
+    (:mod:`o1coder.runs.lineage`) unless ``allow_contamination``.
     """
-    from o1coder.config import model_config
-    from o1coder.guidance import with_guidance
-    from o1coder.runs.driver import check_recipe
-    from o1coder.runs.lineage import check_contamination
     from o1coder.runs.store import RunStore
 
-    config = config or eval_config(recipe)
-    check_recipe(recipe)
-    recipe = with_guidance(recipe)  # its PRM / TCG (o1coder.guidance): checked and hashed before the run exists
-    problems = resolve_problems(benchmark, limit)
-    check_contamination(model_config(recipe).name_or_path, [p.id for p in problems], allow=allow_contamination)
-    recorded = {**recipe, "evaluation": config.to_dict()}
-    report = EvalReport(model_label(recipe, config), config.to_dict())
     with RunStore(runs_dir) as store:
-        run_id = store.create_run(recorded, problems, problem_spec=benchmark, problem_limit=limit, kind="eval")
-        with store.guard(run_id):
+        opened = open_eval(store, recipe, config, benchmark, limit, resume, runs_dir, allow_contamination)
+        with store.guard(opened.run_id):
             own_sandbox = sandbox is None
-            generator, sandbox = _build(recipe, generator, sandbox, workers)
+            generator, sandbox = _build(opened.recipe, generator, sandbox, workers)
             try:
-                evaluator = Evaluator(generator, sandbox, recipe, config)
-                for problem in problems:
-                    _evaluate_one(store, run_id, evaluator, report, problem, generator)
+                def done(problem: Problem, outcome) -> None:
+                    finish_row(store, opened, problem.id, *outcome)
                     if progress:
-                        progress(len(report.results[config.modes[0]]), len(problems), report)
+                        progress(len(opened.report.results[opened.config.modes[0]]), opened.planned, opened.report)
+
+                evaluate_problems(opened.recipe, opened.config, opened.todo, generator, sandbox,
+                                  on_start=lambda problem: store.start_problem(opened.run_id, problem.id),
+                                  on_done=done)
             finally:
                 if own_sandbox:
                     sandbox.close()
-            store.log_metrics(run_id, len(problems), report.metrics())
-            frame = table1([our_row(report)])
-            files = _write(frame, report, benchmark, output_dir(out, runs_dir, run_id), run_id)
-    return EvalOutcome(run_id, report, frame, files)
+            frame, files = write_outputs(store, opened, out, runs_dir)
+    return EvalOutcome(opened.run_id, opened.report, frame, files, opened.benchmark)
+
+
+def open_eval(store, recipe: Mapping[str, Any] | None, config: EvalConfig | None, benchmark: str | None,
+              limit: int | None, resume: str | None, runs_dir, allow_contamination: bool = False) -> OpenedEval:
+    """Create the eval run (its PRM / TCG checked and hashed, contamination refused unless allowed), or take over
+    run ``resume`` (its recorded recipe, benchmark and limit; giving others is an error, not a silent switch) and
+    read its finished problems back."""
+    from o1coder.config import model_config
+    from o1coder.guidance import with_guidance
+    from o1coder.runs import readers
+    from o1coder.runs.driver import check_recipe, planned_problems
+    from o1coder.runs.lineage import check_contamination
+
+    if not resume:
+        if recipe is None or not benchmark:
+            raise ValueError("a new evaluation needs a recipe and a benchmark (or resume=RUN)")
+        config = config or eval_config(recipe)
+        check_recipe(recipe)
+        recipe = with_guidance(recipe)  # its PRM / TCG (o1coder.guidance): checked and hashed before the run exists
+        problems = resolve_problems(benchmark, limit)
+        check_contamination(model_config(recipe).name_or_path, [p.id for p in problems], allow=allow_contamination)
+        recorded = {**recipe, "evaluation": config.to_dict()}
+        run_id = store.create_run(recorded, problems, problem_spec=benchmark, problem_limit=limit, kind="eval")
+        report = EvalReport(model_label(recipe, config), config.to_dict())
+        return OpenedEval(run_id, dict(recipe), config, benchmark, len(problems), report, problems)
+    run = readers.get_run(resume, runs_dir)
+    if run.kind != "eval":
+        raise ValueError(f"run {run.id} is a {run.kind} run, not an evaluation; resume it with o1coder "
+                         f"{'search' if run.kind == 'search' else run.kind} --resume {run.id}")
+    given = [name for name, differs in (("the recipe", recipe is not None or config is not None),
+                                        ("the benchmark", benchmark not in (None, run.problem_spec)),
+                                        ("the limit", limit not in (None, run.problem_limit))) if differs]
+    if given:
+        raise ValueError(f"run {run.id} keeps its recorded recipe, benchmark and limit: drop {', '.join(given)} to "
+                         "resume it")
+    recipe, config = run.config, eval_config(run.config)
+    problems = planned_problems(run, runs_dir)
+    pending = set(store.resume_run(run.id))
+    report = EvalReport(model_label(recipe, config), config.to_dict())
+    finished = readers.problem_results(run.id, runs_dir)
+    for stats in finished["stats"]:
+        report.add({mode: ModeResult.from_dict(record) for mode, record in stats.items()})
+    logger.info("eval run %s resumed: %d problems done, %d left", run.id, len(finished), len(pending))
+    return OpenedEval(run.id, recipe, config, run.problem_spec, len(problems), report,
+                      [p for p in problems if p.id in pending])
+
+
+def evaluate_problems(recipe: Mapping[str, Any], config: EvalConfig, problems, generator, sandbox, *,
+                      on_start: Callable[[Problem], None] | None = None,
+                      on_done: Callable[[Problem, tuple], None] | None = None) -> None:
+    """Every problem through its own :class:`Evaluator`, ``search.concurrency`` in flight (null: enough to fill the
+    backend). ``on_done(problem, (per_mode, usage, seconds))`` as each finishes; ``usage`` is that problem's own."""
+    from o1coder.search.config import recipe_concurrency
+    from o1coder.search.inflight import InFlight
+
+    from o1coder.guidance import load_guidance
+
+    concurrency = recipe_concurrency(recipe)
+    guidance = load_guidance(recipe, sandbox)  # once for every problem: a PRM or TCG model is loaded here only
+
+    def work(problem: Problem, task_generator, task_sandbox):
+        if on_start is not None:
+            on_start(problem)
+        start = time.perf_counter()
+        per_mode = Evaluator(task_generator, task_sandbox, recipe, config, guidance).problem(problem)
+        return per_mode, task_generator.usage, time.perf_counter() - start
+
+    InFlight(generator, sandbox, concurrency).map(problems, work, on_done)
+
+
+def finish_row(store, opened: OpenedEval, problem_id: str, per_mode: Mapping[str, ModeResult], spent,
+               seconds: float) -> None:
+    """Add a problem to the report and write its results row and the running metrics, in one transaction."""
+    opened.report.add(per_mode)
+    store.finish_problem(opened.run_id, problem_id, rows=[], tree_config={"evaluation": opened.report.config},
+                         result=_result_row(per_mode, spent, seconds), metrics=opened.report.metrics())
+
+
+def write_outputs(store, opened: OpenedEval, out, runs_dir) -> tuple[Any, dict[str, Path]]:
+    """The final metric points, Table 1 and the files; returns (the table, the files)."""
+    store.log_metrics(opened.run_id, opened.planned, opened.report.metrics())
+    frame = table1([our_row(opened.report)])
+    files = _write(frame, opened.report, opened.benchmark, output_dir(out, runs_dir, opened.run_id), opened.run_id)
+    return frame, files
 
 
 def _build(recipe, generator, sandbox, workers):
@@ -117,18 +209,6 @@ def _build(recipe, generator, sandbox, workers):
     if generator is None:
         generator = build_generator(model_config(recipe))
     return generator, sandbox
-
-
-def _evaluate_one(store, run_id: str, evaluator: Evaluator, report: EvalReport, problem: Problem,
-                  generator) -> None:
-    before, start = generator.usage.snapshot(), time.perf_counter()
-    store.start_problem(run_id, problem.id)
-    per_mode = evaluator.problem(problem)
-    report.add(per_mode)
-    spent = generator.usage - before
-    store.finish_problem(run_id, problem.id, rows=[], tree_config={"evaluation": report.config},
-                         result=_result_row(per_mode, spent, time.perf_counter() - start),
-                         metrics=report.metrics())
 
 
 def _result_row(per_mode: Mapping[str, ModeResult], spent, seconds: float) -> dict[str, Any]:

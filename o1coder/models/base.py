@@ -8,6 +8,7 @@ is imported by the search loop on every run, so it stays free of torch and model
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import threading
 import time
@@ -169,6 +170,20 @@ class Usage:
         return Usage(**{name: mine[name] - theirs[name] for name in mine})
 
 
+@dataclass(frozen=True)
+class GenerationCall:
+    """The arguments of one ``generate(prompts, params, n)`` call, so several calls can be answered together."""
+
+    prompts: Sequence[Prompt]
+    params: SamplingParams
+    n: int = 1
+
+    @property
+    def sequences(self) -> int:
+        """Rows this call adds to a batch: its prompts times its samples."""
+        return len(self.prompts) * self.n
+
+
 @runtime_checkable
 class Generator(Protocol):
     """Anything that samples completions. Outer list: one entry per prompt, in order; inner list: ``n`` samples."""
@@ -208,8 +223,42 @@ class BaseGenerator:
         self.usage.record(results, time.perf_counter() - start)
         return results
 
+    def generate_calls(self, calls: Sequence[GenerationCall]) -> list[list[list[Completion]]]:
+        """Answer several ``generate`` calls at once; one result per call, as ``generate`` would return it.
+
+        This is how many searches in flight share the engine (:mod:`o1coder.search.inflight`): the backends answer
+        all calls in one engine pass where they can (one batched ``model.generate`` per sampling setting, one
+        ``vllm.LLM.generate``, concurrent HTTP requests). Each call keeps its own seed where the backend seeds per
+        request (vLLM, OpenAI-compatible servers); transformers seeds a whole batch, see its ``_generate_calls``.
+        Usage is recorded once for the batch.
+        """
+        checked = []
+        for call in calls:
+            params = call.params if call.params is not None else SamplingParams()
+            if not isinstance(params, SamplingParams):
+                raise TypeError(f"params must be a SamplingParams; got {type(params).__name__}")
+            if isinstance(call.n, bool) or not isinstance(call.n, int) or call.n < 1:
+                raise ValueError(f"n (samples per prompt) must be an integer >= 1; got {call.n!r}")
+            checked.append(GenerationCall(check_prompts(call.prompts), params, call.n))
+        todo = [i for i, call in enumerate(checked) if call.prompts]
+        results: list[list[list[Completion]]] = [[] for _ in checked]
+        if not todo:
+            return results
+        start = time.perf_counter()
+        answered = self._generate_calls([checked[i] for i in todo])
+        for i, result in zip(todo, answered, strict=True):
+            call = checked[i]
+            assert len(result) == len(call.prompts) and all(len(r) == call.n for r in result), "wrong shape"
+            results[i] = result
+        self.usage.record([samples for i in todo for samples in results[i]], time.perf_counter() - start)
+        return results
+
     def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
         raise NotImplementedError
+
+    def _generate_calls(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """Backends that can batch across calls override this; the default answers the calls one by one."""
+        return [self._generate(list(call.prompts), call.params, call.n) for call in calls]
 
     def close(self) -> None:
         """Release what the backend holds (engine, GPU memory); the generator is unusable afterwards."""
@@ -222,6 +271,39 @@ class BaseGenerator:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
+
+
+def generate_calls(generator: Generator, calls: Sequence[GenerationCall]) -> list[list[list[Completion]]]:
+    """``generator.generate_calls(calls)`` where the generator has it, else one ``generate`` per call, in order."""
+    batched = getattr(generator, "generate_calls", None)
+    if batched is not None:
+        return batched(calls)
+    return [generator.generate(call.prompts, call.params, n=call.n) for call in calls]
+
+
+def flatten_calls(calls: Sequence[GenerationCall]) -> list[tuple[int, Prompt]]:
+    """(call index, prompt) for every prompt of every call, in order: the requests of one engine pass."""
+    return [(c, prompt) for c, call in enumerate(calls) for prompt in call.prompts]
+
+
+def unflatten(calls: Sequence[GenerationCall], flat: Sequence[list[Completion]]) -> list[list[list[Completion]]]:
+    """The per-prompt results of :func:`flatten_calls`' requests, regrouped into one result per call."""
+    out, start = [], 0
+    for call in calls:
+        out.append(list(flat[start : start + len(call.prompts)]))
+        start += len(call.prompts)
+    return out
+
+
+def combined_seed(seeds: Sequence[int | None]) -> int | None:
+    """One seed for a batch that merges calls seeded ``seeds``: the seed itself for one call (so a batch of one is
+    exactly that call), a 31-bit hash of all of them in order otherwise, None when any call is unseeded."""
+    if any(seed is None for seed in seeds):
+        return None
+    if len(seeds) == 1:
+        return seeds[0]
+    digest = hashlib.sha256(",".join(str(seed) for seed in seeds).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
 def is_chat(prompt: Prompt) -> bool:

@@ -22,7 +22,17 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, chat_template_options, is_chat
+from o1coder.models.base import (
+    BaseGenerator,
+    Completion,
+    GenerationCall,
+    Prompt,
+    SamplingParams,
+    chat_template_options,
+    flatten_calls,
+    is_chat,
+    unflatten,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +87,15 @@ class OpenAIGenerator(BaseGenerator):
         return f"OpenAIGenerator(model={self.model!r}, base_url={self.base_url!r}, api_key_env={self.api_key_env!r})"
 
     def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
-        def one(prompt: Prompt) -> list[Completion]:
-            path, body = build_request(prompt, params, n, self.model)
+        [result] = self._generate_calls([GenerationCall(prompts, params, n)])
+        return result
+
+    def _generate_calls(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """One request per prompt of every call (each with its call's seed), at most ``concurrency`` in flight."""
+
+        def one(request: tuple[int, Prompt]) -> list[Completion]:
+            call = calls[request[0]]
+            path, body = build_request(request[1], call.params, call.n, self.model)
             body.update(self.extra_body)
             try:
                 payload = self._post(path, body)
@@ -88,12 +105,13 @@ class OpenAIGenerator(BaseGenerator):
                         f"{self.base_url} has no /completions endpoint (a chat-only server): send chat prompts "
                         "instead (search.chat: true)", 404) from None
                 raise
-            return parse_response(payload, chat=is_chat(prompt), n=n)
+            return parse_response(payload, chat=is_chat(request[1]), n=call.n)
 
-        if len(prompts) == 1 or self.concurrency == 1:
-            return [one(prompt) for prompt in prompts]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(prompts))) as pool:
-            return list(pool.map(one, prompts))
+        requests = flatten_calls(calls)
+        if len(requests) == 1 or self.concurrency == 1:
+            return unflatten(calls, [one(request) for request in requests])
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(requests))) as pool:
+            return unflatten(calls, list(pool.map(one, requests)))
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         url = self.base_url + path

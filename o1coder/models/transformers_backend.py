@@ -1,12 +1,13 @@
 """Generation with a Hugging Face ``transformers`` model in this process, on CPU or GPU.
 
-All prompts x n samples go through ``model.generate`` together, split into batches of at most ``max_batch_size``
-rows (halved automatically on a CUDA out-of-memory error). Prompts are left-padded; stop strings end a row early
+All prompts x n samples go through ``model.generate`` together (and, through ``generate_calls``, the rows of many
+calls that sample alike: many searches in flight), split into batches of at most ``max_batch_size`` rows (halved automatically on a CUDA out-of-memory error). Prompts are left-padded; stop strings end a row early
 (transformers' ``stop_strings``) and the text is cut before the first one; a seed makes a call reproducible.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -16,9 +17,11 @@ import torch
 from o1coder.models.base import (
     BaseGenerator,
     Completion,
+    GenerationCall,
     Prompt,
     SamplingParams,
     chat_template_options,
+    combined_seed,
     is_chat,
     truncate_at_stop,
 )
@@ -107,8 +110,29 @@ class TransformersGenerator(BaseGenerator):
         return list(ids)
 
     def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
-        encoded = [self.encode(prompt) for prompt in prompts]
-        rows = [ids for ids in encoded for _ in range(n)]  # prompt i's samples are rows i*n .. i*n+n-1
+        [result] = self._generate_group([GenerationCall(prompts, params, n)])
+        return result
+
+    def _generate_calls(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """Calls that sample alike (same parameters but the seed) share one batched ``model.generate``.
+
+        The merged rows are sampled under one seed, :func:`~o1coder.models.base.combined_seed` of the calls' seeds
+        in order: a batch of one call is exactly that call, and the same calls in the same order give the same
+        samples; other company in the batch gives other samples (one random stream for all rows).
+        """
+        groups: dict[SamplingParams, list[int]] = {}
+        for i, call in enumerate(calls):
+            groups.setdefault(dataclasses.replace(call.params, seed=None), []).append(i)
+        results: list[list[list[Completion]]] = [[] for _ in calls]
+        for indices in groups.values():
+            for i, result in zip(indices, self._generate_group([calls[i] for i in indices])):
+                results[i] = result
+        return results
+
+    def _generate_group(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """One seeded pass over the rows of ``calls`` (all sampled with the first call's parameters)."""
+        params = dataclasses.replace(calls[0].params, seed=combined_seed([c.params.seed for c in calls]))
+        rows = [ids for call in calls for ids in (self.encode(p) for p in call.prompts) for _ in range(call.n)]
         was_training = self.model.training  # a policy under training goes back to train mode afterwards
         self.model.eval()
         try:
@@ -118,7 +142,11 @@ class TransformersGenerator(BaseGenerator):
                 flat = self._generate_rows(rows, params)
         finally:
             self.model.train(was_training)
-        return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
+        results, start = [], 0  # prompt i of a call has rows start + i*n .. start + i*n + n - 1
+        for call in calls:
+            results.append([flat[start + i * call.n : start + (i + 1) * call.n] for i in range(len(call.prompts))])
+            start += call.sequences
+        return results
 
     def _generate_rows(self, rows: list[list[int]], params: SamplingParams) -> list[Completion]:
         out: list[Completion] = []
@@ -147,6 +175,7 @@ class TransformersGenerator(BaseGenerator):
         kwargs = generation_kwargs(params)
         if params.stop:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
+        kwargs.update(self._prefilled(rows, width, params.max_new_tokens))
         output = self.model.generate(
             input_ids=input_ids.to(self.device),
             attention_mask=attention_mask.to(self.device),
@@ -169,6 +198,54 @@ class TransformersGenerator(BaseGenerator):
             logprobs = tuple(token_logprobs[i][:count]) if token_logprobs is not None else None
             completions.append(Completion(text, finish, len(ids), count, tuple(tokens[:count]), logprobs))
         return completions
+
+    def _prefilled(self, rows: list[list[int]], width: int, max_new_tokens: int) -> dict[str, Any]:
+        """The KV cache of every row's prompt but its last token, computed once per distinct prompt, unpadded.
+
+        Why: in a batch, left padding makes attention take its masked path, and the prompt (a ~1.5k-token few-shot
+        prompt in search) dominates the cost; rows that are samples of one prompt would also encode it once each.
+        Encoding each distinct prompt alone (causal, no mask: the fused path) and left-padding the caches lets one
+        batched decode run over all rows. Positions match: ``generate`` numbers a row's tokens from its first
+        unpadded one, as the unpadded prefill did. Empty (plain ``generate``) when a prompt has a single token or
+        the model's forward takes no cache.
+        """
+        name = _cache_argument(self.model)
+        if name is None or min(len(ids) for ids in rows) < 2 or not _CAN_BUILD_CACHE:
+            return {}
+        prefixes: dict[tuple[int, ...], list[tuple[Any, Any]]] = {}
+        device = self.device
+        with torch.no_grad():
+            for ids in rows:
+                key = tuple(ids[:-1])
+                if key not in prefixes:
+                    out = self.model(input_ids=torch.tensor([key], device=device), use_cache=True)
+                    prefixes[key] = _layers(getattr(out, "cache", None) or out.past_key_values)
+        layers = []
+        for layer in range(len(next(iter(prefixes.values())))):
+            keys, values = [], []
+            for ids in rows:
+                k, v = prefixes[tuple(ids[:-1])][layer]
+                pad = width - len(ids)
+                keys.append(torch.nn.functional.pad(k, (0, 0, pad, 0)))
+                values.append(torch.nn.functional.pad(v, (0, 0, pad, 0)))
+            layers.append((torch.cat(keys), torch.cat(values)))
+        return {name: self._cache_of(layers, width + max_new_tokens)}
+
+    def _cache_of(self, layers: list[tuple[Any, Any]], length: int) -> Any:
+        """A cache holding ``layers`` with room for ``length`` positions: a static one where this transformers
+        version fills it in place (a growing cache copies all rows' keys and values at every step, which dominated
+        batched decoding on a CPU), else a growing one."""
+        from transformers import DynamicCache, StaticCache
+
+        try:
+            cache = StaticCache(config=self.model.config, max_cache_len=length)
+        except TypeError:
+            return DynamicCache(layers)
+        if not hasattr(cache, "layers") or not hasattr(cache.layers[0], "cumulative_length"):
+            return DynamicCache(layers)  # transformers 4.x: static caches are filled by cache position
+        for layer, (keys, values) in zip(cache.layers, layers):
+            layer.update(keys, values)
+        return cache
 
     def _finish(self, tokens: list[int], params: SamplingParams) -> tuple[int, str, str]:
         """Where a row really ended: (tokens produced, finish reason, text before any stop string)."""
@@ -243,6 +320,24 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
         elif isinstance(value, (list, tuple)):
             ids.update(value)
     return ids
+
+
+_CAN_BUILD_CACHE = True  # set False by tests to compare with plain generate
+
+
+def _cache_argument(model: Any) -> str | None:
+    """The name under which this transformers version passes a KV cache to ``forward`` / ``generate``."""
+    import inspect
+
+    parameters = inspect.signature(model.forward).parameters
+    return next((name for name in ("cache", "past_key_values") if name in parameters), None)
+
+
+def _layers(cache: Any) -> list[tuple[Any, Any]]:
+    """(keys, values) per layer of a DynamicCache, each (batch, kv heads, positions, head dim)."""
+    if hasattr(cache, "layers"):
+        return [(layer.keys, layer.values) for layer in cache.layers]
+    return list(zip(cache.key_cache, cache.value_cache))  # transformers 4.x
 
 
 def _cuda_devices(device: torch.device) -> list[int]:

@@ -12,7 +12,17 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from o1coder.models.base import BaseGenerator, Completion, Prompt, SamplingParams, chat_template_options, is_chat
+from o1coder.models.base import (
+    BaseGenerator,
+    Completion,
+    GenerationCall,
+    Prompt,
+    SamplingParams,
+    chat_template_options,
+    flatten_calls,
+    is_chat,
+    unflatten,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -141,24 +151,35 @@ class VLLMGenerator(BaseGenerator):
         self._lora_request = LoRARequest(f"adapter-{lora_id}", lora_id, lora_path)
 
     def _generate(self, prompts: list[Prompt], params: SamplingParams, n: int) -> list[list[Completion]]:
-        sampling = self._vllm.SamplingParams(**vllm_sampling_kwargs(params, n))
-        results: list[list[Completion] | None] = [None] * len(prompts)
-        texts = [i for i, p in enumerate(prompts) if not is_chat(p)]
+        [result] = self._generate_calls([GenerationCall(prompts, params, n)])
+        return result
+
+    def _generate_calls(self, calls: list[GenerationCall]) -> list[list[list[Completion]]]:
+        """Every prompt of every call in one ``LLM.generate`` (plain prompts) and one ``LLM.chat`` per group of chat
+        template options (new answers, continued partial answers), each prompt with its call's own
+        ``vllm.SamplingParams``: vLLM seeds per request, so a call's samples do not depend on the other calls in the
+        batch (up to floating-point effects of the batch's composition)."""
+        requests = flatten_calls(calls)
+        sampling = [self._vllm.SamplingParams(**vllm_sampling_kwargs(calls[c].params, calls[c].n))
+                    for c in range(len(calls))]
+        results: list[list[Completion] | None] = [None] * len(requests)
+        texts = [i for i, (_, prompt) in enumerate(requests) if not is_chat(prompt)]
         if texts:
             outputs = self.llm.generate(
-                [prompts[i] for i in texts], sampling, use_tqdm=False, lora_request=self._lora_request
+                [requests[i][1] for i in texts], [sampling[requests[i][0]] for i in texts], use_tqdm=False,
+                lora_request=self._lora_request,
             )
             self._place(results, texts, outputs)
-        for indices, options in chat_groups(prompts):  # LLM.chat takes the template options per call
+        for indices, options in chat_groups([prompt for _, prompt in requests]):  # options per LLM.chat call
             outputs = self.llm.chat(
-                [list(prompts[i]) for i in indices],
-                sampling,
+                [list(requests[i][1]) for i in indices],
+                [sampling[requests[i][0]] for i in indices],
                 use_tqdm=False,
                 lora_request=self._lora_request,
                 **options,
             )
             self._place(results, indices, outputs)
-        return results  # type: ignore[return-value]
+        return unflatten(calls, results)  # type: ignore[arg-type]
 
     @staticmethod
     def _place(results: list, indices: Sequence[int], outputs: Sequence[Any]) -> None:

@@ -96,32 +96,51 @@ def check_recipe(recipe: dict[str, Any]) -> None:
 
 def search_problems(store: RunStore, run_id: str, problems: Sequence[Problem], *, generator, sandbox,
                     recipe: dict[str, Any], progress: Progress | None = None) -> None:
-    """Search ``problems`` in order into run ``run_id``, then mark the run finished (or interrupted / failed)."""
+    """Search ``problems`` into run ``run_id``, ``search.concurrency`` of them in flight (null: enough to fill the
+    backend), then mark the run finished (or interrupted / failed).
+
+    Problems start in order; each one's nodes are written live by its own observer, and its result in one
+    transaction when it finishes (in any order at concurrency > 1). A run killed at any point resumes with every
+    unfinished problem searched again from scratch: none lost, none written twice.
+    """
     from o1coder.config import sampling_config
-    from o1coder.search import search
-    from o1coder.search.config import search_config
+    from o1coder.search import search_many
+    from o1coder.search.config import recipe_concurrency, search_config
 
     config = search_config(recipe)
     sampling = sampling_config(recipe) if recipe.get("sampling") else None
     guidance = load_guidance(recipe, sandbox)  # the recipe's PRM and TCG (o1coder.guidance), when it names them
-    observer = StoreObserver(store, run_id)
+    concurrency = recipe_concurrency(recipe)
+    observers: dict[str, StoreObserver] = {}  # one per problem in flight
+    writes = {"seconds": 0.0, "commits": 0}
     run = readers.get_run(run_id, store.path.parent)
     if progress:
         progress(RunProgress(run_id, run.problems_planned, run.problems_done, run.problems_passed, run.pass_rate,
                              run.tokens, run.executions))
+
+    def observe(problem: Problem) -> StoreObserver:
+        store.start_problem(run_id, problem.id)
+        observers[problem.id] = StoreObserver(store, run_id)
+        return observers[problem.id]
+
+    def finished(problem: Problem, result) -> None:
+        observer = observers.pop(problem.id)
+        totals = observer.finish(result.tree, result_record(result), metrics=problem_metrics(result))
+        writes["seconds"] += observer.seconds
+        writes["commits"] += observer.commits
+        log.info("%s: %s", problem.id, "passed" if result.hidden is not None and result.hidden.all_passed
+                 else "not passed")
+        if progress:
+            progress(RunProgress(run_id, totals["planned"], totals["done"], totals["passed"], totals["pass_rate"],
+                                 totals["prompt_tokens"] + totals["completion_tokens"], totals["executions"],
+                                 problem.id))
+
+    if concurrency > 1:
+        log.info("run %s: %d problems, %d in flight", run_id, len(problems), concurrency)
     with store.guard(run_id):
-        for problem in problems:
-            store.start_problem(run_id, problem.id)
-            result = search(problem, generator, sandbox, config, observer=observer, sampling=sampling,
-                            **guidance.search_kwargs())
-            totals = observer.finish(result.tree, result_record(result), metrics=problem_metrics(result))
-            log.info("%s: %s", problem.id, "passed" if result.hidden is not None and result.hidden.all_passed
-                     else "not passed")
-            if progress:
-                progress(RunProgress(run_id, totals["planned"], totals["done"], totals["passed"], totals["pass_rate"],
-                                     totals["prompt_tokens"] + totals["completion_tokens"], totals["executions"],
-                                     problem.id))
-    log.info("run %s: store writes took %.3f s over %d commits", run_id, observer.seconds, observer.commits)
+        search_many(problems, generator, sandbox, config, concurrency=concurrency, observer_for=observe,
+                    on_result=finished, sampling=sampling, **guidance.search_kwargs())
+    log.info("run %s: store writes took %.3f s over %d commits", run_id, writes["seconds"], writes["commits"])
 
 
 def result_record(result) -> dict[str, Any]:

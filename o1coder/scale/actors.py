@@ -10,7 +10,8 @@ executions grow with the cluster instead of queueing on the driver.
 :class:`ProblemDone` (the whole tree and the ``results`` row). The driver writes both through the run store's own
 :class:`~o1coder.runs.StoreObserver`, so a distributed run's store looks exactly like a local run's, rollout by
 rollout. The search reports rollouts through an observer callback, and a generator can only yield from its own
-frame, so the search runs in a thread and hands each snapshot over through a queue.
+frame, so the searches run in one engine thread (many in flight, their generation batched) and hand each snapshot
+over through their stream's queue.
 """
 
 from __future__ import annotations
@@ -84,12 +85,20 @@ class SnapshotObserver:
         self._send(RolloutUpdate(tree.problem_id, rollout, copy.deepcopy(stats), copy.deepcopy(tree.config), nodes))
 
 
+_ENGINE_LOCK = threading.Lock()
+
+
 class SearchWorker:
-    """Searches problems one at a time with the recipe's model, sampling, search and execution sections.
+    """Searches problems with the recipe's model, sampling, search and execution sections, many at once.
 
     ``workers``: sandbox workers (default: the recipe's ``execution.workers``, else ``threads``); ``threads``: torch
     CPU threads, the CPUs Ray reserved for the actor (a local run uses the process's setting; with one thread on
     both sides their float arithmetic, and so their samples and trees, are the same).
+
+    Every :meth:`search` call hands its problem to one engine thread, which searches up to ``concurrency``
+    problems at once (``search.concurrency``; null: enough to fill the backend) with
+    :meth:`~o1coder.search.inflight.InFlight.serve`: their generation requests share one batch per round. The
+    driver makes the actor threaded (``max_concurrency``) so that many ``search`` streams are open at once.
     """
 
     guidance = Guidance()  # the run's PRM and TCG: none unless the recipe's guidance section names them (__init__)
@@ -100,7 +109,7 @@ class SearchWorker:
         from o1coder.guidance import load_guidance
         from o1coder.models import build_generator
         from o1coder.runs.driver import sandbox_settings
-        from o1coder.search.config import search_config
+        from o1coder.search.config import recipe_concurrency, search_config
 
         if threads:
             import torch
@@ -108,51 +117,73 @@ class SearchWorker:
             torch.set_num_threads(int(threads))
         self.config = search_config(recipe)
         self.sampling = sampling_config(recipe) if recipe.get("sampling") else None
+        self.concurrency = recipe_concurrency(recipe)
         limits, n_workers = sandbox_settings(recipe, workers or (recipe.get("execution") or {}).get("workers")
                                              or threads or 1)
         self.generator = build_generator(model_config(recipe))
         self.sandbox = Sandbox(limits=limits, workers=n_workers)
         self.sandbox.start()
         self.guidance = load_guidance(recipe, self.sandbox)  # the run's PRM and TCG, loaded in this actor
-        log.info("search worker ready on %s (pid %d): %d sandbox workers", socket.gethostname(), os.getpid(),
-                 n_workers)
+        log.info("search worker ready on %s (pid %d): %d sandbox workers, %d problems in flight",
+                 socket.gethostname(), os.getpid(), n_workers, self.concurrency)
 
     def ready(self) -> dict[str, Any]:
         """Where this worker runs; the driver waits on it before giving the worker a problem."""
         return {"host": socket.gethostname(), "pid": os.getpid(), "sandbox_workers": self.sandbox.n_workers,
-                "isolation": dict(self.sandbox.isolation)}
+                "isolation": dict(self.sandbox.isolation), "concurrency": self.concurrency}
 
     def search(self, problem: Problem) -> Iterator[RolloutUpdate | ProblemDone]:
         """Search ``problem``: one RolloutUpdate per rollout, then one ProblemDone. Errors of the search are raised."""
         handoff: queue.Queue = queue.Queue()
-        thread = threading.Thread(target=self._search_into, args=(problem, handoff), daemon=True,
-                                  name=f"search-{problem.id}")
-        thread.start()
+        self._start_engine()
+        self._intake.put((problem, handoff))
         while True:
             item = handoff.get()
             if isinstance(item, _Failure):
-                thread.join()
                 raise item.error
             yield item
             if isinstance(item, ProblemDone):
                 break
-        thread.join()
 
-    def _search_into(self, problem: Problem, handoff: queue.Queue) -> None:
+    def _start_engine(self) -> None:
+        """The engine thread and its intake, at the first problem (concurrent ``search`` calls race here)."""
+        with _ENGINE_LOCK:
+            if getattr(self, "_engine", None) is None:
+                self._intake = queue.Queue()
+                self._engine = threading.Thread(target=self._serve, daemon=True, name="search-engine")
+                self._engine.start()
+
+    def _serve(self) -> None:
+        from o1coder.search.inflight import InFlight
+
+        InFlight(self.generator, self.sandbox, self.concurrency).serve(self._intake, self._search_into,
+                                                                       lambda entry, result: None)
+
+    def _search_into(self, entry: tuple[Problem, queue.Queue], generator, sandbox) -> None:
+        """One problem in the engine: its snapshots and result (or its error) go to its own stream's queue."""
+        from greenlet import GreenletExit
+
         from o1coder.runs.driver import problem_metrics, result_record
         from o1coder.search import search
 
+        problem, handoff = entry
         try:
-            result = search(problem, self.generator, self.sandbox, self.config,
-                            observer=SnapshotObserver(handoff.put), sampling=self.sampling,
-                            **self.guidance.search_kwargs())
+            result = search(problem, generator, sandbox, self.config, observer=SnapshotObserver(handoff.put),
+                            sampling=self.sampling, **self.guidance.search_kwargs())
             handoff.put(ProblemDone(problem.id, result.tree, result_record(result), problem_metrics(result),
                                     result.solved))
-        except BaseException as error:  # noqa: BLE001 - every failure must reach the generator, or it waits forever
+        except GreenletExit:
+            raise
+        except BaseException as error:  # noqa: BLE001 - every failure must reach its stream, or it waits forever
             handoff.put(_Failure(error))
 
     def close(self) -> None:
-        """Stop the sandbox's workers and release the model (GPU memory) before the actor goes away."""
+        """Stop the engine, the sandbox's workers and release the model (GPU memory) before the actor goes away."""
+        from o1coder.search.inflight import STOP
+
+        if getattr(self, "_engine", None) is not None:
+            self._intake.put(STOP)
+            self._engine.join(timeout=60)
         self.sandbox.close()
         close = getattr(self.generator, "close", None)
         if close is not None:

@@ -100,15 +100,21 @@ def open_run(store: RunStore, recipe: dict[str, Any] | None, problem_spec: str |
 
 
 @dataclass
+class _Flight:
+    """One problem an actor is searching, and the observer its streamed rollouts are written through."""
+
+    problem: Problem
+    observer: StoreObserver
+
+
+@dataclass
 class _Actor:
-    """One search actor and the problem it is working on (None: idle, or still starting while ``ready`` is set)."""
+    """One search actor and the problems it is working on (none: idle, or still starting while ``ready`` is set)."""
 
     handle: Any
     name: str
     ready: Any = None  # the ObjectRef of its ready() call until it has answered
-    problem: Problem | None = None
-    stream: Any = None  # the ObjectRefGenerator of its search() call
-    observer: StoreObserver | None = None
+    flights: dict[Any, _Flight] = field(default_factory=dict)  # the ObjectRefGenerator of a search() call -> it
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -127,29 +133,35 @@ class Scheduler:
         self.restarts_left = 0  # replacements still allowed (set from the plan: max_attempts per planned actor)
         self._remote = None
         self._options: dict[str, Any] = {}
+        self.per_actor = 1  # problems in flight per actor (search.concurrency, resolved for the model)
 
     # --- the loop -----------------------------------------------------------------------------------------------
 
     def run(self, problems: list[Problem], actors: int | None = None, actor_cpus: float | None = None) -> None:
         from o1coder.config import model_config
+        from o1coder.search.config import recipe_concurrency
 
-        plan = plan_actors(model_config(self.recipe), self.ray.cluster_resources(), len(problems), actors,
-                           actor_cpus)
-        log.info("run %s: %d problems on %s", self.run_id, len(problems), plan.describe())
+        self.per_actor = recipe_concurrency(self.recipe)
+        plan = plan_actors(model_config(self.recipe), self.ray.cluster_resources(),
+                           math.ceil(len(problems) / self.per_actor), actors, actor_cpus)
+        log.info("run %s: %d problems on %s, %d in flight each", self.run_id, len(problems), plan.describe(),
+                 self.per_actor)
         self._remote = self.ray.remote(SearchWorker)
         self._options = {"num_cpus": plan.num_cpus, "num_gpus": plan.num_gpus, "max_restarts": 0,
                          "runtime_env": {"env_vars": actor_env()}}
+        if self.per_actor > 1:  # a threaded actor: one search() stream open per problem in flight
+            self._options["max_concurrency"] = self.per_actor + 2
         self.restarts_left = plan.count * self.max_attempts  # replacements allowed over the whole run
         for _ in range(plan.count):
             self._start_actor()
         self._report(None)
         queue, quiet_since = deque(problems), time.monotonic()
-        while queue or any(a.problem is not None for a in self.actors):
+        while queue or any(a.flights for a in self.actors):
             for actor in self.actors:
-                if queue and actor.ready is None and actor.problem is None:
+                while queue and actor.ready is None and len(actor.flights) < self.per_actor:
                     self._dispatch(actor, queue.popleft())
             starting = {a.ready: a for a in self.actors if a.ready is not None}
-            searching = {a.stream: a for a in self.actors if a.stream is not None}
+            searching = {stream: a for a in self.actors for stream in a.flights}
             if not starting and not searching:
                 raise RuntimeError(f"no search actor is left to search {len(queue)} problems (actors lost: "
                                    f"{self.lost}); see `ray status` and the actors' logs")
@@ -164,8 +176,8 @@ class Scheduler:
             for waitable in ready:
                 if waitable in starting:
                     self._on_ready(starting[waitable], queue)
-                else:
-                    self._on_stream(searching[waitable], queue)
+                elif waitable in searching[waitable].flights:  # not already handed back by a loss this round
+                    self._on_stream(searching[waitable], waitable, queue)
 
     def _start_actor(self) -> None:
         name = f"o1coder-search-{self.run_id}-{self.started}"
@@ -176,8 +188,8 @@ class Scheduler:
 
     def _dispatch(self, actor: _Actor, problem: Problem) -> None:
         self.store.start_problem(self.run_id, problem.id)
-        actor.problem, actor.observer = problem, StoreObserver(self.store, self.run_id)
-        actor.stream = actor.handle.search.options(num_returns="streaming").remote(problem)
+        stream = actor.handle.search.options(num_returns="streaming").remote(problem)
+        actor.flights[stream] = _Flight(problem, StoreObserver(self.store, self.run_id))
         log.debug("%s -> %s", problem.id, actor.name)
 
     def _on_ready(self, actor: _Actor, queue: deque) -> None:
@@ -191,47 +203,46 @@ class Scheduler:
         actor.ready = None
         log.info("%s ready on %s (pid %s)", actor.name, actor.info.get("host"), actor.info.get("pid"))
 
-    def _on_stream(self, actor: _Actor, queue: deque) -> None:
+    def _on_stream(self, actor: _Actor, stream: Any, queue: deque) -> None:
+        flight = actor.flights[stream]
         try:
-            item = self.ray.get(next(actor.stream))
+            item = self.ray.get(next(stream))
         except StopIteration:
-            raise RuntimeError(f"{actor.name} ended the search of {actor.problem.id} without a result") from None
+            raise RuntimeError(f"{actor.name} ended the search of {flight.problem.id} without a result") from None
         except self.ray.exceptions.RayActorError as error:
             self._lost(actor, queue, error)
             return
         if isinstance(item, RolloutUpdate):
             tree = Tree(problem_id=item.problem_id, config=item.config)
             for node in item.nodes:
-                actor.observer.node_updated(tree, node)
-            actor.observer.rollout_finished(tree, item.rollout, {**item.stats, "actor": actor.name})
+                flight.observer.node_updated(tree, node)
+            flight.observer.rollout_finished(tree, item.rollout, {**item.stats, "actor": actor.name})
         elif isinstance(item, ProblemDone):
-            self._finish(actor, item)
+            totals = flight.observer.finish(item.tree, item.result, metrics=item.metrics)
+            log.info("%s: %s (%s)", item.problem_id, "passed" if item.passed else "not passed", actor.name)
+            del actor.flights[stream]
+            self._report(item.problem_id, totals)
         else:
             raise TypeError(f"{actor.name} sent {type(item).__name__}, not a rollout or a result")
-
-    def _finish(self, actor: _Actor, done: ProblemDone) -> None:
-        totals = actor.observer.finish(done.tree, done.result, metrics=done.metrics)
-        log.info("%s: %s (%s)", done.problem_id, "passed" if done.passed else "not passed", actor.name)
-        actor.problem, actor.stream, actor.observer = None, None, None
-        self._report(done.problem_id, totals)
 
     # --- failures -----------------------------------------------------------------------------------------------
 
     def _lost(self, actor: _Actor, queue: deque, error: BaseException) -> None:
-        """An actor died: its problem goes back to the front of the queue, a replacement starts if allowed."""
+        """An actor died: its problems go back to the front of the queue, a replacement starts if allowed."""
         self.lost += 1
         self.actors.remove(actor)
         self._kill(actor)
-        problem = actor.problem
+        lost = [flight.problem for flight in actor.flights.values()]
+        actor.flights = {}
         log.warning("search actor %s lost (%s)%s", actor.name, type(error).__name__,
-                    f"; {problem.id} goes back to the queue" if problem else "")
-        if problem is not None:
+                    f"; {', '.join(p.id for p in lost)} go back to the queue" if lost else "")
+        for problem in lost:
             self.attempts[problem.id] += 1
             if self.attempts[problem.id] >= self.max_attempts:
                 raise RuntimeError(f"problem {problem.id} was lost with its actor {self.attempts[problem.id]} times "
                                    f"(last: {error}); fix the cause (memory?) and resume the run") from None
             forget_partial(self.store, self.run_id, problem.id)
-            queue.appendleft(problem)
+        queue.extendleft(reversed(lost))  # at the front, in the order they were dispatched
         done = readers.get_run(self.run_id, self.store.path.parent).problems_done
         self.store.log_metrics(self.run_id, done, {"ray_actors_lost": self.lost,
                                                    "ray_problems_retried": sum(self.attempts.values())})
@@ -251,7 +262,7 @@ class Scheduler:
         """Let idle actors close their sandbox and model, then end every actor (busy ones at once: Ctrl-C)."""
         if not self.actors:
             return
-        idle = [a for a in self.actors if a.ready is None and a.problem is None]
+        idle = [a for a in self.actors if a.ready is None and not a.flights]
         try:
             self.ray.get([a.handle.close.remote() for a in idle], timeout=30)
         except Exception as error:  # noqa: BLE001 - dead or busy actors are killed below anyway

@@ -7,15 +7,15 @@ The search depends only on the Generator protocol, the sandbox and the reasoning
 module, needs the ``train`` extra) are built from finished trees.
 """
 
-from o1coder.search.api import SearchResult, best_terminal, search
-from o1coder.search.config import SearchConfig, search_config
+from o1coder.search.api import SearchResult, best_terminal, search, search_many
+from o1coder.search.config import SearchConfig, search_concurrency, search_config
 from o1coder.search.observer import NullObserver, SearchObserver
 from o1coder.search.reward import TestSplit, split_tests, terminal_reward
 from o1coder.search.tree import SCHEMA_VERSION, Node, Tree
 
 __all__ = [
     "Node", "Tree", "SCHEMA_VERSION",
-    "search", "SearchConfig", "SearchResult", "search_config", "best_terminal",
+    "search", "search_many", "SearchConfig", "SearchResult", "search_config", "search_concurrency", "best_terminal",
     "SearchObserver", "NullObserver",
     "TestSplit", "split_tests", "terminal_reward",
 ]

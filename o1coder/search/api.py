@@ -3,6 +3,7 @@
     from o1coder.search import search, SearchConfig
     result = search(problem, generator, sandbox, SearchConfig(rollouts=8))
     result.answer, result.hidden.pass_rate, result.stats["tokens"]
+    results = search_many(problems, generator, sandbox, config, concurrency=16)  # 16 trees, one batch per step
 
 The run store and the CLI call this once per problem with an observer that records nodes as they appear.
 """
@@ -10,6 +11,7 @@ The run store and the CLI call this once per problem with an observer that recor
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from o1coder.execution import ExecResult
@@ -105,6 +107,31 @@ def generated_agreement(ctx: SearchContext) -> dict:
     false_fails = sum(1 for n, r in zip(scored, results) if not n.exec.get("all_passed") and r.all_passed)
     return {"programs": len(scored), "false_passes": false_passes, "false_fails": false_fails,
             "executions": len(jobs)}
+
+
+def search_many(problems: Sequence[Problem], generator: Generator, sandbox, config: SearchConfig, *,
+                concurrency: int | None = None, observer_for: Callable[[Problem], SearchObserver] | None = None,
+                on_result: Callable[[Problem, SearchResult], None] | None = None,
+                sampling: SamplingParams | None = None, prior_fn: PriorFn | None = None,
+                reward_tests_fn: RewardTestsFn | None = None) -> list[SearchResult]:
+    """Search ``problems`` with ``concurrency`` of them in flight (default ``config.concurrency``, else 1).
+
+    Each problem is searched by :func:`search`, unchanged; their generator calls of one step are answered in one
+    batch and their sandbox runs beside it (:class:`~o1coder.search.inflight.InFlight`). ``observer_for(problem)``
+    gives each search its own observer; ``on_result(problem, result)`` is called as each one finishes, in the
+    caller's thread. Results come back in the order of ``problems``. Concurrency 1 gives exactly the trees of
+    calling :func:`search` on each problem in turn.
+    """
+    from o1coder.search.inflight import InFlight
+
+    concurrency = concurrency or config.concurrency or 1
+
+    def work(problem: Problem, task_generator, task_sandbox) -> SearchResult:
+        observer = observer_for(problem) if observer_for is not None else NullObserver()
+        return search(problem, task_generator, task_sandbox, config, observer, sampling, prior_fn=prior_fn,
+                      reward_tests_fn=reward_tests_fn)
+
+    return InFlight(generator, sandbox, concurrency).map(problems, work, on_result)
 
 
 def best_terminal(tree: Tree) -> Node | None:

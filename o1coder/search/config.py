@@ -134,6 +134,13 @@ class SearchConfig:
     score_hidden: bool = field(
         default=True, metadata=_help("Run the answer on the hidden tests after the search (never during it).")
     )
+    concurrency: int | None = field(
+        default=None,
+        metadata=_help("Problems searched at once: each step of every search in flight adds its generation requests "
+                       "to one batch, and their sandbox runs go together while the next batch generates. Null: enough "
+                       "to fill the backend (see search_concurrency); 1: one problem at a time. The same seed and "
+                       "concurrency give the same trees; on transformers another concurrency gives other samples."),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         for name, allowed in (("algorithm", ALGORITHMS), ("exploration_schedule", SCHEDULES),
@@ -146,7 +153,7 @@ class SearchConfig:
         for name in ("rollouts", "k", "max_depth", "beam_width"):
             self._int(name, 1)
         for name in ("max_step_tokens", "max_answer_tokens", "max_generated_tokens", "max_executions",
-                     "stop_after_passing", "n_samples"):
+                     "stop_after_passing", "n_samples", "concurrency"):
             if getattr(self, name) is not None:
                 self._int(name, 1)
         self.exploration_weight = self._number("exploration_weight")
@@ -195,3 +202,35 @@ def search_config(recipe: Mapping[str, Any]) -> SearchConfig:
     if "seed" not in section and recipe.get("seed") is not None:
         section["seed"] = recipe["seed"]
     return SearchConfig.from_dict(section)
+
+
+AUTO_CONCURRENCY_VLLM = 64
+"""Searches in flight on vLLM when ``concurrency`` is null: 64 trees x k = 3 samples is ~200 sequences per step, the
+range where one GPU's engine reaches its throughput (vLLM schedules up to 256 sequences at once by default)."""
+
+
+def search_concurrency(config: SearchConfig, model: Any = None) -> int:
+    """How many problems to search at once: ``config.concurrency``, or (null) enough to fill the backend of the
+    recipe's ``model:`` section (a ModelConfig): transformers, ``max_batch_size`` rows per forward pass divided by
+    the rows one search asks for (k, or n for best-of-N); vLLM, :data:`AUTO_CONCURRENCY_VLLM`; an OpenAI-compatible
+    server, its ``concurrency`` (one request per search in flight); no model section, 1."""
+    if config.concurrency is not None:
+        return config.concurrency
+    backend = getattr(model, "backend", None)
+    if backend == "transformers":
+        rows = (config.n_samples or config.rollouts) if config.algorithm == "best_of_n" else config.k
+        if config.algorithm == "beam":
+            rows = config.k * config.beam_width
+        return max(1, model.max_batch_size // max(rows, 1))
+    if backend == "vllm":
+        return AUTO_CONCURRENCY_VLLM
+    if backend == "openai":
+        return max(1, int(model.concurrency))
+    return 1
+
+
+def recipe_concurrency(recipe: Mapping[str, Any]) -> int:
+    """:func:`search_concurrency` of a recipe: its ``search:`` section and, when it has one, its ``model:``."""
+    from o1coder.config import model_config
+
+    return search_concurrency(search_config(recipe), model_config(recipe) if recipe.get("model") else None)
