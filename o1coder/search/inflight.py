@@ -61,6 +61,7 @@ class _Execute:
 
     jobs: list
     cache: bool | None
+    stop_on_failure: bool = False  # hidden-test scoring: only the verdict counts (Sandbox.run_many)
 
 
 @dataclass
@@ -123,12 +124,12 @@ class TaskSandbox:
     def __init__(self, scheduler: InFlight) -> None:
         self._scheduler = scheduler
 
-    def run_many(self, jobs: Iterable, cache: bool | None = None) -> list:
+    def run_many(self, jobs: Iterable, cache: bool | None = None, *, stop_on_failure: bool = False) -> list:
         jobs = list(jobs)
-        return self._scheduler._wait(_Execute(jobs, cache)) if jobs else []
+        return self._scheduler._wait(_Execute(jobs, cache, stop_on_failure)) if jobs else []
 
-    def run(self, code: str, tests=(), setup: str = "", cache: bool | None = None):
-        return self.run_many([(code, tests, setup)], cache=cache)[0]
+    def run(self, code: str, tests=(), setup: str = "", cache: bool | None = None, *, stop_on_failure: bool = False):
+        return self.run_many([(code, tests, setup)], cache=cache, stop_on_failure=stop_on_failure)[0]
 
     def __getattr__(self, name: str) -> Any:  # limits, n_workers, isolation... of the real sandbox
         return getattr(self._scheduler.sandbox, name)
@@ -277,14 +278,14 @@ class InFlight(Generic[Item, Result]):
     def _execute(self, run: Sequence[_Task]) -> dict[int, Any]:
         """Every search's jobs in one ``run_many`` (the sandbox runs them in parallel), split back per search."""
         start = time.perf_counter()
-        by_cache: dict[bool | None, list[_Task]] = {}
+        by_options: dict[tuple[bool | None, bool], list[_Task]] = {}
         for task in run:
-            by_cache.setdefault(task.request.cache, []).append(task)
+            by_options.setdefault((task.request.cache, task.request.stop_on_failure), []).append(task)
         replies: dict[int, Any] = {}
-        for cache, tasks in by_cache.items():
+        for (cache, stop_on_failure), tasks in by_options.items():
             jobs = [job for t in tasks for job in t.request.jobs]
             try:
-                verdicts = self.sandbox.run_many(jobs, cache=cache) if jobs else []
+                verdicts = self.sandbox.run_many(jobs, cache=cache, stop_on_failure=stop_on_failure) if jobs else []
             except Exception as error:  # noqa: BLE001 - raised inside each waiting search
                 replies.update({id(t): _Raise(error) for t in tasks})
                 continue
