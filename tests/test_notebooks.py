@@ -149,7 +149,7 @@ def _check_quickstart(s: dict) -> None:
     assert s["tiny_run"]["dead"] == s["tiny_run"]["nodes"] - 1  # the untrained model's steps never parse
     # MCTS never revisits a known outcome: its rollouts reach new nodes (was 10 nodes, 15 executions)
     assert s["run"] == {"status": "finished", "done": 3, "passed": 3, "nodes": 21, "executions": 28}
-    assert s["exported"] == {"trees": 3, "datasets": {"d_process": 10, "d_plus": 5, "pairs": 7}}
+    assert s["exported"] == {"trees": 3, "datasets": {"d_process": 23, "d_plus": 13, "pairs": 24}}
     assert s["notebooks"] == ["01_problems_and_sandbox", "02_pseudocode_reasoning", "03_mcts_search",
                               "04_test_case_generator", "05_process_reward_model", "06_policy_rl_and_self_play",
                               "07_evaluation"]
