@@ -214,9 +214,11 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def _schema_version(conn: sqlite3.Connection, path: Path) -> int | None:
-    has_meta = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
-    if not has_meta:
-        if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+    # one query, one snapshot: asked in two queries ("is there a meta table?", "is there anything?"), a reader could
+    # see the empty file, then the writer's first commit, and take a new run store for a foreign database
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    if "meta" not in names:
+        if names:
             raise RunStoreError(f"{path} is an SQLite database but not an o1coder run store (it has no meta table); "
                                 "point --runs-dir at another folder")
         return None
