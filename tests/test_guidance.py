@@ -100,7 +100,8 @@ def test_search_with_prm_and_tcg_records_and_uses_both(trained, recipe_file, tmp
     points = metrics(run.id, runs_dir=runs)
     per_problem = points[points.name == "generated/programs"]
     trees = [load_tree(run.id, p.id, runs) for p in PROBLEMS]
-    assert list(per_problem.value) == [float(len([n for n in t.terminals() if n.exec])) for t in trees]
+    # one point per problem, in the order the problems finished (several are in flight at once)
+    assert sorted(per_problem.value) == sorted(float(len([n for n in t.terminals() if n.exec])) for t in trees)
     pooled = generated_agreement(points)
     assert pooled["programs"] == per_problem.value.sum() > 0
     assert 0.0 <= pooled["false_pass"] <= 1.0 and 0.0 <= pooled["false_fail"] <= 1.0
