@@ -60,14 +60,14 @@ class WorldPolicySpec:
         "help": "More keyword arguments for load_problems('synthetic', ...) (e.g. a difficulty level)."})
     vocab_size: int = field(default=1024, metadata={"help": "Tokenizer vocabulary, trained on the world's text."})
     shape: dict = field(default_factory=lambda: {
-        "hidden_size": 192, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 6,
+        "hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
         "num_key_value_heads": 2, "max_position_embeddings": 2048,
     }, metadata={"help": "Qwen2 shape of the model (keys of o1coder.models.tiny.MODEL_SHAPE)."})  # fmt: skip
     vanilla_share: float = field(default=0.25, metadata={
         "help": "Share of the training problems that also get a vanilla answer row (prose, then the code)."})
     max_steps: int = field(default=600, metadata={"help": "Optimizer steps of the warm-start SFT."})
     batch_size: int = field(default=8, metadata={"help": "Rows per optimizer step."})
-    learning_rate: float = field(default=3e-3, metadata={"help": "Peak learning rate (cosine decay, 5% warm-up)."})
+    learning_rate: float = field(default=5e-3, metadata={"help": "Peak learning rate (cosine decay, 5% warm-up)."})
     max_length: int = field(default=1024, metadata={"help": "Longest training row in tokens; longer rows are "
                                                             "dropped."})
     seed: int = field(default=0, metadata={"help": "Seed of the weights' initialisation order and the data order."})
