@@ -39,10 +39,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--policy", help="an existing tiny-world build to measure (default: build one afresh, timed)")
     p.add_argument("--eval-seed", type=int, default=7, help="seed of the held-out problems (default 7)")
-    p.add_argument("--eval-n", type=int, default=200, help="held-out problems for Pass@1 (default 200)")
+    p.add_argument("--eval-n", type=int, default=200, help="held-out problems for Pass@1 (default 200; 0 skips)")
     p.add_argument("--temperature", type=float, default=0.8, help="sampled Pass@1 temperature (default 0.8)")
     p.add_argument("--budget-problems", type=int, default=40, help="held-out problems for MCTS vs best-of-N "
                                                                    "(default 40; 0 skips)")
+    p.add_argument("--sweep", default="2,4,8", help="MCTS rollouts and best-of-N answers swept (default 2,4,8)")
     p.add_argument("--tcg-train", type=int, default=200, help="world training problems for the TCG (default 200; "
                                                               "0 skips)")
     p.add_argument("--tcg-eval", type=int, default=50, help="held-out problems the TCG is judged on (default 50)")
@@ -91,7 +92,7 @@ def held_out_pass_at_1(policy: Path, baseline: Path, problems, sandbox, temperat
     return results
 
 
-def budget_comparison(policy: Path, spec: str, limit: int, workdir: Path):
+def budget_comparison(policy: Path, spec: str, limit: int, sweep: list[int], workdir: Path):
     from o1coder.config import apply_overrides, load_recipe
     from o1coder.evaluation.config import eval_config
     from o1coder.evaluation.record import run_budget
@@ -99,6 +100,7 @@ def budget_comparison(policy: Path, spec: str, limit: int, workdir: Path):
     recipe = apply_overrides(load_recipe("tiny-world"), [f"model.name_or_path={policy}"])
     config = eval_config(recipe)
     config.budget.algorithms = ["mcts", "best_of_n"]
+    config.budget.mcts_rollouts = config.budget.best_of_n_samples = sweep
     _, comparison, _ = run_budget(recipe, spec, config=config, limit=limit, runs_dir=workdir / "runs")
     return comparison
 
@@ -132,6 +134,7 @@ def main(argv=None) -> int:
     torch.set_num_threads(args.threads)
     from o1coder.execution import Sandbox
     from o1coder.problems import load_problems
+    from o1coder.training.world_policy import build_info
 
     workdir = Path(tempfile.mkdtemp(prefix="o1coder-world-bench-"))
     os.environ["O1CODER_RUNS_DIR"] = str(workdir / "runs")
@@ -139,28 +142,35 @@ def main(argv=None) -> int:
     print(f"world learning bench (torch threads {args.threads}, {os.cpu_count()} CPUs); work folder {workdir}")
 
     policy, seconds = warm_start(args, workdir)
-    print(f"\n1. warm start: {seconds:.0f} s ({seconds / 60:.1f} min; target < 5 min) -> {policy}")
+    info = build_info(policy)
+    print(f"\n1. warm start: {seconds:.0f} s wall ({seconds / 60:.1f} min; target < 5 min), "
+          f"{info['cpu_seconds']:.0f} s of CPU; {info['steps']} steps, loss {info['first_loss']:.2f} -> "
+          f"{info['last_loss']:.2f} -> {policy}")
 
-    problems = load_problems("synthetic", split="eval", n=args.eval_n, seed=args.eval_seed)
+    problems = load_problems("synthetic", split="eval", n=max(args.eval_n, args.tcg_eval), seed=args.eval_seed)
     with Sandbox(workers=2) as sandbox:
-        print(f"\n2. held-out Pass@1, one whole trace per problem, {len(problems)} synthetic:eval problems "
-              f"(seed {args.eval_seed})")
-        results = held_out_pass_at_1(policy, untrained_baseline(workdir), problems, sandbox, args.temperature)
-        for name, (evaluation, took) in results.items():
-            low, high = evaluation.interval()
-            print(f"   {name:<32} Pass@1 {100 * evaluation.pass_at_1:5.1f}% (95% CI {100 * low:.1f}-"
-                  f"{100 * high:.1f}), {evaluation.solved}/{evaluation.problems} solved, steps parsed "
-                  f"{100 * evaluation.step_parse_rate:.0f}%, {evaluation.mean_tokens:.0f} tokens/answer, {took:.0f} s")
-        greedy = results["warm-started, greedy"][0].pass_at_1
-        baseline = results["untrained (baseline), greedy"][0].pass_at_1
-        print(f"   warm start vs baseline: {100 * (greedy - baseline):+.1f} points (target: 5% <= Pass@1 <= 60%)")
+        if args.eval_n:
+            print(f"\n2. held-out Pass@1, one whole trace per problem, {args.eval_n} synthetic:eval problems "
+                  f"(seed {args.eval_seed})")
+            results = held_out_pass_at_1(policy, untrained_baseline(workdir), problems[: args.eval_n], sandbox,
+                                         args.temperature)
+            for name, (evaluation, took) in results.items():
+                low, high = evaluation.interval()
+                print(f"   {name:<32} Pass@1 {100 * evaluation.pass_at_1:5.1f}% (95% CI {100 * low:.1f}-"
+                      f"{100 * high:.1f}), {evaluation.solved}/{evaluation.problems} solved, steps parsed "
+                      f"{100 * evaluation.step_parse_rate:.0f}%, {evaluation.mean_tokens:.0f} tokens/answer, "
+                      f"{took:.0f} s")
+            greedy = results["warm-started, greedy"][0].pass_at_1
+            baseline = results["untrained (baseline), greedy"][0].pass_at_1
+            print(f"   warm start vs baseline: {100 * (greedy - baseline):+.1f} points (target: 5% <= Pass@1 <= 60%)")
 
         if args.budget_problems:
             spec = f"synthetic:eval,n={args.budget_problems},seed={args.eval_seed}"
             print(f"\n3. MCTS vs best-of-N (baseline) at equal generated tokens, {args.budget_problems} problems "
                   f"({spec})")
             start = time.monotonic()
-            comparison = budget_comparison(policy, spec, args.budget_problems, workdir)
+            sweep = [int(v) for v in args.sweep.split(",")]
+            comparison = budget_comparison(policy, spec, args.budget_problems, sweep, workdir)
             print("   " + comparison.to_markdown().replace("\n", "\n   "))
             for target in sorted({r["target"] for r in comparison.rows}):
                 by = {r["algorithm"]: r for r in comparison.rows if r["target"] == target}
