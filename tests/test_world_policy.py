@@ -121,3 +121,20 @@ def test_short_warm_start_parses_most_of_its_steps(world_problems, tmp_path, mon
     assert build_world_policy() == folder  # cached: the demo, notebooks and app reuse it
     with pytest.raises(AssertionError, match="rebuilt"):  # another spec is another policy
         build_world_policy(spec=WorldPolicySpec(**{**TEST_SPEC.to_dict(), "max_steps": 41}))
+
+
+def test_instructions_are_one_token_and_round_trip():
+    pytest.importorskip("tokenizers")
+    from o1coder.models.tiny import train_tokenizer
+    from o1coder.reasoning import VANILLA_INSTRUCTION
+    from o1coder.training.world_policy import INSTRUCTION_TOKENS, tokenizer_corpus
+
+    rows = warm_start_rows(load_bundled("train")[:6], vanilla_share=0.5)
+    plain = train_tokenizer(tokenizer_corpus(rows), 400)
+    tokenizer = train_tokenizer(tokenizer_corpus(rows), 400, INSTRUCTION_TOKENS)
+    assert len(tokenizer.encode(PSEUDOCODE_INSTRUCTION).ids) == 1
+    assert len(tokenizer.encode(VANILLA_INSTRUCTION).ids) == 1
+    for row, saved in ((rows[0], 100), (rows[-1], 10)):  # a pseudocode row, a vanilla row (shorter instruction)
+        ids = tokenizer.encode(row["prompt"] + row["completion"]).ids
+        assert tokenizer.decode(ids) == row["prompt"] + row["completion"]
+        assert len(ids) < len(plain.encode(row["prompt"] + row["completion"]).ids) - saved
