@@ -143,9 +143,9 @@ def main(argv=None) -> int:
 
     policy, seconds = warm_start(args, workdir)
     info = build_info(policy)
-    print(f"\n1. warm start: {seconds:.0f} s wall ({seconds / 60:.1f} min; target < 5 min), "
-          f"{info['cpu_seconds']:.0f} s of CPU; {info['steps']} steps, loss {info['first_loss']:.2f} -> "
-          f"{info['last_loss']:.2f} -> {policy}")
+    cpu = info.get("cpu_seconds", float("nan"))
+    print(f"\n1. warm start: {seconds:.0f} s wall ({seconds / 60:.1f} min; target < 5 min), {cpu:.0f} s of CPU; "
+          f"{info['steps']} steps, loss {info['first_loss']:.2f} -> {info['last_loss']:.2f} -> {policy}")
 
     problems = load_problems("synthetic", split="eval", n=max(args.eval_n, args.tcg_eval), seed=args.eval_seed)
     with Sandbox(workers=2) as sandbox:

@@ -17,9 +17,10 @@ transformers = pytest.importorskip("transformers")
 
 SMALL_SHAPE = {"hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
                "num_key_value_heads": 2, "max_position_embeddings": 1024}
-# A test-sized warm start: small enough for well under a minute on one thread, long enough to learn the format.
-TEST_SPEC = WorldPolicySpec(train_problems=240, vocab_size=512, shape=SMALL_SHAPE, vanilla_share=0.0,
-                            max_steps=60, batch_size=4, learning_rate=1e-2, max_length=768)
+# A test-sized warm start: about 40 s of CPU on one thread (longer on a busy machine), long enough to learn the
+# step format (60 steps of 4 were not: about none of the steps parsed; 160 of 2: half).
+TEST_SPEC = WorldPolicySpec(train_problems=600, vocab_size=512, shape=SMALL_SHAPE, vanilla_share=0.0,
+                            max_steps=150, batch_size=4, learning_rate=1e-2, max_length=768)
 
 
 @pytest.mark.parametrize("name, value", [("train_problems", 0), ("max_steps", -1), ("batch_size", 1.5),
@@ -85,6 +86,7 @@ def world_problems():
     return load_problems("synthetic", split="eval", n=24, seed=11)
 
 
+@pytest.mark.slow
 def test_short_warm_start_parses_most_of_its_steps(world_problems, tmp_path, monkeypatch):
     import torch
 
