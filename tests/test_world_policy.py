@@ -140,3 +140,18 @@ def test_instructions_are_one_token_and_round_trip():
         ids = tokenizer.encode(row["prompt"] + row["completion"]).ids
         assert tokenizer.decode(ids) == row["prompt"] + row["completion"]
         assert len(ids) < len(plain.encode(row["prompt"] + row["completion"]).ids) - saved
+
+
+def test_tiny_world_recipe_sections_are_valid():
+    from o1coder.config import load_recipe, model_config
+    from o1coder.evaluation.config import eval_config
+    from o1coder.search.config import search_config
+    from o1coder.tcg import tcg_config
+    from o1coder.training.config import loop_config, training_config
+
+    recipe = load_recipe("tiny-world")
+    assert model_config(recipe).name_or_path == "tiny-world"
+    assert search_config(recipe).few_shot is False and eval_config(recipe).few_shot is False  # trained zero-shot
+    assert (tcg_config(recipe).lora_r, training_config(recipe).method) == (16, "dpo")
+    assert (loop_config(recipe).train_problems, loop_config(recipe).eval_problems) == ("synthetic:train",
+                                                                                      "synthetic:eval")
