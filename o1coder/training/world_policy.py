@@ -120,21 +120,19 @@ def build_world_policy(out_dir: str | os.PathLike | None = None, spec: WorldPoli
 
 def is_built(folder: Path, spec: WorldPolicySpec) -> bool:
     """True when ``folder`` holds a finished build of ``spec`` by the current :data:`WORLD_POLICY_VERSION`, trained
-    on the prompts the code builds today (a policy trained on other prompts would be asked in a format it never
-    saw)."""
+    on the rows the code builds today (a policy trained on another prompt format or another version of the world
+    would be asked in a format it never saw)."""
     info = build_info(folder)
     return (info is not None and info.get("version") == WORLD_POLICY_VERSION and info.get("spec") == spec.to_dict()
-            and info.get("prompts") == prompt_fingerprint())
+            and info.get("data") == data_fingerprint(spec))
 
 
-def prompt_fingerprint() -> str:
-    """A hash of the pseudocode and vanilla prompts of one fixed problem: changes when the prompt format does."""
-    from o1coder.bundled import load_bundled
-    from o1coder.reasoning import vanilla_prompt
-    from o1coder.training.data import prompt_of
-
-    problem = load_bundled("train")[0]
-    text = prompt_of(problem) + "\0" + vanilla_prompt(problem, examples=())
+def data_fingerprint(spec: WorldPolicySpec) -> str:
+    """A hash of the first training rows (pseudocode and vanilla) of ``spec``'s world: it changes when the prompt
+    format or the world's generator does. Cheap: one problem is generated."""
+    first = dataclasses.replace(spec, train_problems=1)
+    rows = warm_start_rows(world_training_problems(first), vanilla_share=1.0)
+    text = "\0".join(row["prompt"] + row["completion"] for row in rows)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -197,7 +195,7 @@ def _build_into(folder: Path, spec: WorldPolicySpec) -> dict[str, Any]:
     config = TrainingConfig(lora=False, max_length=spec.max_length, seed=spec.seed, sft=sft)
     with _torch_threads(spec.threads):
         result = train_sft(rows, base, folder / "policy", config, ModelConfig(name_or_path=str(base)))
-    info = {"version": WORLD_POLICY_VERSION, "spec": spec.to_dict(), "prompts": prompt_fingerprint(),
+    info = {"version": WORLD_POLICY_VERSION, "spec": spec.to_dict(), "data": data_fingerprint(spec),
             "seconds": round(time.monotonic() - start, 1),
             # CPU time of this process: what the wall time would be on an idle core (a shared machine's is longer)
             "cpu_seconds": round(time.process_time() - cpu_start, 1),
