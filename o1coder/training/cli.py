@@ -21,7 +21,7 @@ DPO_PAIRS_FILE = "dpo_pairs.jsonl"  # beside the new policy: what `o1coder rl` t
 
 
 def add_training_parsers(sub) -> None:
-    """Add the ``sft``, ``rl``, ``loop`` and ``demo`` verbs to the ``o1coder`` sub-command parser ``sub``."""
+    """Add the ``sft``, ``rl``, ``loop``, ``demo`` and ``warm-start`` verbs to the ``o1coder`` sub-command parser ``sub``."""
 
     def common(p, problems_help: str):
         add_common_args(p, set_example="training.sft.max_steps=10")
@@ -83,6 +83,16 @@ def add_training_parsers(sub) -> None:
                        "problems. Offline; a few minutes on a laptop CPU. Watch it with `make app`.")
     add_common_args(d, recipe=False)
     d.set_defaults(func=_cmd_demo)
+
+    w = sub.add_parser("warm-start", help="build the tiny-world policy: the tiny model warm-started on the world",
+                       description="Trains a tokenizer on the synthetic world's training text, then SFT of a tiny "
+                       "model on the world's reasoning traces (o1coder.training.world_policy). The result is cached "
+                       "under the models folder as `tiny-world`, the model of the tiny-world recipe; every command "
+                       "that names it builds it on first use, this verb builds it now (a few minutes on a CPU).")
+    w.add_argument("--out", help="output folder (default: the cached tiny-world under $O1CODER_MODELS_DIR)")
+    w.add_argument("--force", action="store_true", help="rebuild even when a build of the same spec exists")
+    w.add_argument("--steps", type=int, help="optimizer steps (default: the recipe's, see WorldPolicySpec)")
+    w.set_defaults(func=_cmd_warm_start)
 
 
 def _recipe(args):
@@ -303,6 +313,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     print(report.describe())
+    return 0
+
+
+def _cmd_warm_start(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from o1coder.training.world_policy import WORLD_POLICY, build_info, build_world_policy
+
+    spec = WORLD_POLICY if args.steps is None else dataclasses.replace(WORLD_POLICY, max_steps=args.steps)
+    folder = build_world_policy(args.out, spec, force=args.force)
+    info = build_info(folder)
+    print(f"tiny-world policy in {folder}: {info['rows']} rows, {info['steps']} steps, loss "
+          f"{info['first_loss']:.3g} -> {info['last_loss']:.3g}, built in {info['seconds']:.0f} s "
+          f"({info['cpu_seconds']:.0f} s of CPU)")
     return 0
 
 
