@@ -3,6 +3,7 @@ duplicate row, the same table as a run that was never stopped. And `o1coder eval
 
 from __future__ import annotations
 
+import math
 import signal
 import sqlite3
 import subprocess
@@ -230,4 +231,4 @@ def test_eval_ray_scheduling_writes_the_rows_of_a_local_evaluation(tmp_path, mon
 
 def comparable(points: dict) -> dict:
     """Metric points with NaN (an undefined ASPR) as None, so equal runs compare equal."""
-    return {name: None if value != value else value for name, value in points.items()}
+    return {name: None if value is None or math.isnan(value) else value for name, value in points.items()}
