@@ -3,11 +3,13 @@ duplicate row, the same table as a run that was never stopped. And `o1coder eval
 
 from __future__ import annotations
 
+import math
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 from test_evaluation_harness import final_metrics, reference_policy
@@ -154,5 +156,79 @@ def test_eval_on_ray_actors_writes_the_rows_of_a_local_evaluation(tmp_path, caps
     distributed = latest_run(tmp_path).id
     assert distributed != local and get_run(distributed, tmp_path).status == "finished"
     assert rows_without_timing(distributed, tmp_path) == rows_without_timing(local, tmp_path)
-    assert final_metrics(distributed, tmp_path) == final_metrics(local, tmp_path)
+    assert comparable(final_metrics(distributed, tmp_path)) == comparable(final_metrics(local, tmp_path))
     capsys.readouterr()
+
+
+class _Ref:
+    """An ObjectRef stand-in (hashable, like the real one)."""
+
+    def __init__(self, handle, problems):
+        self.handle, self.problems = handle, problems
+
+
+class _FakeRay:
+    """The Ray calls run_eval_ray makes, in-process: actors are plain EvalWorkers, calls run when waited on; the
+    first actor dies on its first batch when ``kill_first`` (an actor lost with its problems)."""
+
+    class RayActorError(Exception):
+        pass
+
+    exceptions = SimpleNamespace(RayActorError=RayActorError)
+
+    def __init__(self, kill_first: bool):
+        self.kill_first, self.started, self.killed = kill_first, 0, 0
+
+    def remote(self, cls):
+        fake = self
+
+        class Handle:
+            def __init__(self, *args):
+                self.worker, self.index = cls(*args), fake.started
+                fake.started += 1
+                self.evaluate = SimpleNamespace(remote=lambda problems: _Ref(self, problems))
+
+        return SimpleNamespace(options=lambda **_: SimpleNamespace(remote=lambda *args: Handle(*args)))
+
+    def wait(self, refs, num_returns=1):
+        return [refs[0]], refs[1:]
+
+    def get(self, ref):
+        if self.kill_first and ref.handle.index == 0:
+            raise self.RayActorError("actor 0 died")
+        return ref.handle.worker.evaluate(ref.problems)
+
+    def kill(self, handle):
+        self.killed += 1
+
+    def cluster_resources(self):
+        return {"CPU": 2.0}
+
+
+@pytest.mark.parametrize("kill_first", [False, True])
+def test_eval_ray_scheduling_writes_the_rows_of_a_local_evaluation(tmp_path, monkeypatch, kill_first):
+    """run_eval_ray with a stand-in for Ray (EvalWorkers in-process; the real cluster: the slow test above): batches
+    of search.concurrency problems, a lost actor's batch evaluated again on a replacement, rows as a local run's."""
+    from o1coder.evaluation import distributed
+    from o1coder.scale import cluster
+
+    build_tiny_model()
+    recipe = {**load_recipe("tiny-cpu"), "search": {**load_recipe("tiny-cpu")["search"], "concurrency": 2,
+                                                    "max_depth": 3},
+              "sampling": {**load_recipe("tiny-cpu")["sampling"], "max_new_tokens": 16},
+              "execution": {"workers": 1}}
+    config = EvalConfig(samples=2, k=[1, 2], aspr_k=2, aspr_search="samples", max_answer_tokens=24)
+    local = run_eval(recipe, BENCHMARK, config=config, limit=3, runs_dir=tmp_path)
+    fake = _FakeRay(kill_first)
+    monkeypatch.setattr(cluster, "require_ray", lambda: fake)
+    monkeypatch.setattr(cluster, "connect", lambda *a, **k: False)
+    outcome = distributed.run_eval_ray(recipe, BENCHMARK, config=config, limit=3, runs_dir=tmp_path, actors=2)
+    assert get_run(outcome.run_id, tmp_path).status == "finished"
+    assert fake.started == (3 if kill_first else 2)  # 2 actors for 2 batches (2 + 1 problems), 1 replacement
+    assert rows_without_timing(outcome.run_id, tmp_path) == rows_without_timing(local.run_id, tmp_path)
+    assert comparable(final_metrics(outcome.run_id, tmp_path)) == comparable(final_metrics(local.run_id, tmp_path))
+
+
+def comparable(points: dict) -> dict:
+    """Metric points with NaN (an undefined ASPR) as None, so equal runs compare equal."""
+    return {name: None if value is None or math.isnan(value) else value for name, value in points.items()}

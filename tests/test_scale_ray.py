@@ -122,7 +122,9 @@ def test_an_actor_killed_mid_problem_is_replaced_and_every_problem_finishes_once
         recipe = {"name": "scripted", "seed": 0, "model": {"backend": "openai", "name_or_path": "scripted",
                                                           "base_url": server.url},
                   "sampling": {"max_new_tokens": 512}, "execution": {"workers": 1, "cpu_seconds": 2},
-                  "search": {"rollouts": 8, "k": 3, "max_depth": 5, "few_shot": False}}
+                  # one problem per actor at a time, so the killed actor loses exactly one (several in flight:
+                  # test_scale_scheduler.py)
+                  "search": {"rollouts": 8, "k": 3, "max_depth": 5, "few_shot": False, "concurrency": 1}}
         local = run_search(recipe, "bundled:train", limit=4, runs_dir=tmp_path)
         killed: list[str] = []
         stop = threading.Event()

@@ -67,7 +67,7 @@ class OpenedEval:
     """An eval run ready to evaluate: new, or resumed with its finished problems read back into ``report``."""
 
     run_id: str
-    recipe: dict[str, Any]
+    recipe: dict[str, Any]  # as recorded: the evaluation section is ``config`` (what actors and resumes read)
     config: EvalConfig
     benchmark: str
     planned: int  # problems of the whole run
@@ -135,7 +135,7 @@ def open_eval(store, recipe: Mapping[str, Any] | None, config: EvalConfig | None
         recorded = {**recipe, "evaluation": config.to_dict()}
         run_id = store.create_run(recorded, problems, problem_spec=benchmark, problem_limit=limit, kind="eval")
         report = EvalReport(model_label(recipe, config), config.to_dict())
-        return OpenedEval(run_id, dict(recipe), config, benchmark, len(problems), report, problems)
+        return OpenedEval(run_id, recorded, config, benchmark, len(problems), report, problems)
     run = readers.get_run(resume, runs_dir)
     if run.kind != "eval":
         raise ValueError(f"run {run.id} is a {run.kind} run, not an evaluation; resume it with o1coder "
