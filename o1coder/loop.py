@@ -7,7 +7,8 @@ policy, evaluate, and again.
 Stages, each finished before the next starts (``loop:`` section, :class:`o1coder.training.LoopConfig`):
 
 - ``baseline``: evaluate the initial policy on the held-out problems (optional);
-- ``warm_start``: SFT on stored reasoning traces (optional; the demo teaches the tiny model the step format);
+- ``warm_start``: SFT on stored reasoning traces (optional; the demo teaches the tiny model the step format),
+  then ``warm_start/eval``: the warm-started policy on the held-out problems (policy version 1);
 - per round t: ``t/search`` (the training problems, searched with the current policy into a run of the store),
   ``t/data`` (trees of rounds 0..t merged: D+, D_process and sibling pairs as JSON lines with lineage),
   ``t/prm`` (o1coder.prm on the merged trees; skipped with a note when there is nothing to learn: r = []),
@@ -16,9 +17,12 @@ Stages, each finished before the next starts (``loop:`` section, :class:`o1coder
 The loop is a run of the store (``kind = "loop"``); its files are in ``<runs dir>/loop/<run id>/`` (``init/``,
 ``round-T/{policy,sft,prm,datasets}``) with ``loop_state.json`` (:mod:`o1coder.runs.loop_state`), rewritten
 atomically after every stage. Metrics of the loop run: ``loop/pass@1`` at step = policy version (0: the initial
-policy, t + 1: after round t); ``loop/round``, ``loop/alpha``, ``loop/search_pass_rate``, ``loop/d_plus``,
-``loop/d_process``, ``loop/pairs``, ``loop/prm_rows``, ``loop/prm_loss``, ``loop/sft_loss``, ``loop/rl_loss`` and
-``loop/rl_reward`` (GRPO) at step = round t; ``loop/warm_start_loss`` at step 0.
+policy, 1: after the warm start when there is one, then one per round), with its 95% interval and counts, ASPR,
+MCTS vs best-of-N at equal tokens, the share of D+ that search alone found and the PRM's AUC on held-out trees
+(:mod:`o1coder.training.loop_metrics` names and defines each); ``loop/round``, ``loop/alpha``,
+``loop/search_pass_rate``, ``loop/d_plus``, ``loop/d_process``, ``loop/pairs``, ``loop/prm_rows``,
+``loop/prm_loss``, ``loop/sft_loss``, ``loop/rl_loss`` and ``loop/rl_reward`` (GRPO) at step = round t;
+``loop/warm_start_loss`` at step 0.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from o1coder.runs.loop_state import LoopState, loop_dir
+from o1coder.training import loop_metrics as M
 from o1coder.training import rounds as R
 from o1coder.training.config import loop_config, training_config
 from o1coder.training.rewards import reward_tests_for
@@ -116,6 +121,7 @@ class _Loop:
             self.stage("baseline", self.evaluate, "baseline", 0)
         if self.config.warm_start:
             self.stage("warm_start", self.warm_start)
+            self.stage("warm_start/eval", self.evaluate, "warm_start/eval", 1)
         for t in range(self.state.rounds):
             self.store.log_metrics(self.state.run_id, t, {"loop/round": t, "loop/alpha": self.alpha(t)})
             self.stage(f"{t}/search", self.search_round, t)
@@ -124,7 +130,7 @@ class _Loop:
             if t == 0 and self.config.sft_round0:
                 self.stage(f"{t}/sft", self.sft_round0, t)
             self.stage(f"{t}/rl", self.update_policy, t)
-            self.stage(f"{t}/eval", self.evaluate, f"{t}/eval", t + 1)
+            self.stage(f"{t}/eval", self.evaluate, f"{t}/eval", self.version_after(t))
 
     def stage(self, key: str, body: Callable[..., str], *args) -> None:
         """Run ``body(*args)`` unless the state says ``key`` is done; the body marks it done when it finishes."""
@@ -144,8 +150,9 @@ class _Loop:
         run_id = self.search_into(key, self.config.train_problems, self.config.train_limit, recipe)
         rate = _run_info(run_id, self.runs_dir).pass_rate
         self.log(t, {"loop/search_pass_rate": rate})
-        self.state.finish(key, metrics={"run": run_id, "pass_rate": rate})
-        return f"done: run {run_id}, pass rate {_pct(rate)}"
+        compared = self.compare_best_of_n(t, run_id) if self.config.compare_best_of_n else {}
+        self.state.finish(key, metrics={"run": run_id, "pass_rate": rate, **compared})
+        return f"done: run {run_id}, pass rate {_pct(rate)}" + _versus(compared)
 
     def merge_data(self, t: int) -> str:
         from o1coder.search.datasets import pair_rows, process_rows
@@ -175,12 +182,15 @@ class _Loop:
         info = {"loop": self.state.run_id, "round": t, "runs": [s.run_id for s in self.searched(t)]}
         folder, metrics = R.train_prm(trees, self.train_problems(), self.recipe, out, info)
         self.log(t, {"loop/prm_rows": metrics.get("rows"), "loop/prm_loss": metrics.get("loss")})
+        if folder is not None:
+            metrics = {**metrics, **self.prm_auc(t, folder)}
         self.state.finish(key, output=folder, metrics=metrics)
         if folder is None:
             log.warning("round %d: no PRM trained (%s); process rewards are [] and phi ranks by R alone", t,
                         metrics["skipped"])
             return f"skipped: {metrics['skipped']} (r = [])"
-        return f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
+        return (f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
+                + (f", AUC on held-out trees {_num(metrics.get('loop/prm_auc'))}" if "loop/prm_auc" in metrics else ""))
 
     def sft_round0(self, t: int) -> str:
         from o1coder.training.sft import train_sft
@@ -257,13 +267,43 @@ class _Loop:
         recipe = R.policy_recipe(self.recipe, self.state.policy)
         spec, limit = self.config.eval_problems, self.config.eval_limit
         if kind == "evaluation":
-            run_id, pass1 = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir)
+            run_id, _ = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir)
         else:
             run_id = self.search_into(key, spec, limit, recipe)
-            pass1 = _run_info(run_id, self.runs_dir).pass_rate
-        self.store.log_metrics(self.state.run_id, version, {"loop/pass@1": pass1})
-        self.state.finish(key, metrics={"run": run_id, "pass@1": pass1, "evaluator": kind, "version": version})
-        return f"done: Pass@1 {_pct(pass1)} ({kind}, run {run_id})"
+        passed, problems = M.search_run_counts(run_id, self.runs_dir)
+        points = M.pass_at_1_points(passed, problems)
+        if kind == "search" and self.config.aspr_samples:
+            points.update(M.aspr_points(R.resolve(spec, limit), run_id, self.generator(), self.sandbox, recipe,
+                                        self.config.aspr_samples, self.runs_dir))
+        self.store.log_metrics(self.state.run_id, version, points)
+        self.state.finish(key, metrics={"run": run_id, "pass@1": points["loop/pass@1"], "evaluator": kind,
+                                        "version": version, **points})
+        return (f"done: Pass@1 {_pct(points['loop/pass@1'])} ({passed}/{problems}, 95% "
+                f"{_pct(points['loop/pass@1_low'])}-{_pct(points['loop/pass@1_high'])})"
+                + (f", ASPR {_pct(points['loop/aspr'])}" if "loop/aspr" in points else "") + f" ({kind}, run {run_id})")
+
+    # -- measurements (o1coder.training.loop_metrics) -----------------------------------------------------------------
+    def version_after(self, t: int) -> int:
+        """The policy version round t produces: 0 is the initial policy, 1 the warm-started one (when there is a
+        warm start), then one per round."""
+        return t + 1 + (1 if self.config.warm_start else 0)
+
+    def compare_best_of_n(self, t: int, run_id: str) -> dict[str, Any]:
+        points, rows = M.equal_token_points(self.train_problems(), run_id, self.generator(), self.sandbox,
+                                            R.policy_recipe(self.recipe, self.state.policy), self.runs_dir)
+        R.write_jsonl(self.round_dir(t) / "datasets" / "equal_tokens.jsonl", rows)
+        self.log(t, points)
+        return points
+
+    def prm_auc(self, t: int, folder) -> dict[str, Any]:
+        """The round's PRM on the trees of the latest evaluation by search (held-out problems); {} without one."""
+        key = next((k for k in reversed(self.state.done) if k == "baseline" or k.endswith("eval")), None)
+        run_id = self.state.runs.get(key) if key else None
+        if run_id is None or (self.state.metrics.get(key) or {}).get("evaluator") != "search":
+            return {}
+        points = M.prm_auc_points(folder, run_id, self.recipe, self.runs_dir)
+        self.log(t, points)
+        return points
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def search_into(self, key: str, spec: str, limit: int | None, recipe: dict[str, Any]) -> str:
@@ -336,6 +376,14 @@ def _num(value: float | None) -> str:
 
 def _losses(result) -> str:
     return f"{_num(result.metrics.get('first_loss'))} -> {_num(result.metrics.get('last_loss'))}"
+
+
+def _versus(points: dict[str, Any]) -> str:
+    if not points:
+        return ""
+    return (f"; at equal tokens MCTS {_pct(points['loop/mcts_solve_rate'])} vs best-of-N "
+            f"{_pct(points['loop/best_of_n_solve_rate'])}, search-only share of D+ "
+            f"{_pct(points['loop/search_only_share'])}")
 
 
 def _pct(value: float | None) -> str:

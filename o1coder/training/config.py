@@ -202,6 +202,17 @@ class LoopConfig:
         metadata=_help("torch CPU threads for the loop's process (null: torch's default). On a small shared CPU "
                        "1 is often several times faster than 2."),
     )  # fmt: skip
+    aspr_samples: int = field(
+        default=0,
+        metadata=_help("K of ASPR at every evaluation by search (loop/aspr with its interval): samples from the "
+                       "last pseudocode state of each correct path. 0: no ASPR."),
+    )  # fmt: skip
+    compare_best_of_n: bool = field(
+        default=False,
+        metadata=_help("After each round's search, sample the same training problems by best-of-N at the tokens "
+                       "MCTS spent on each (loop/mcts_solve_rate vs loop/best_of_n_solve_rate, "
+                       "loop/search_only_share). Costs about one more search per round."),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         s = "loop"
@@ -214,7 +225,8 @@ class LoopConfig:
                                  f"got {getattr(self, name)!r}")
         if self.warm_start is not None and (not isinstance(self.warm_start, str) or not self.warm_start.strip()):
             raise ValueError(f"{s}.warm_start must be a problem spec or null; got {self.warm_start!r}")
-        for name in ("sft_round0", "prm", "baseline"):
+        _check_int(s, "aspr_samples", self.aspr_samples, 0)
+        for name in ("sft_round0", "prm", "baseline", "compare_best_of_n"):
             _check_bool(s, name, getattr(self, name))
         if self.merge not in ("all", "latest"):
             raise ValueError(f"{s}.merge must be 'all' or 'latest'; got {self.merge!r}")
