@@ -92,6 +92,8 @@ def run_demo(runs_dir: str | Path | None = None, *, progress: Callable[[str, str
         if progress is not None:
             progress(stage, message)
 
+    if hasattr(progress, "advance"):  # search problems and training steps as the stage's bar
+        note.advance = progress.advance  # type: ignore[attr-defined]
     recipe = demo_recipe(extra)  # a bad override fails before anything is built
     note("model", "start")
     build_tiny_model()

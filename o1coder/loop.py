@@ -42,7 +42,9 @@ from o1coder.training.rewards import reward_tests_for
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, str], None]
-"""``progress(stage, message)``: a stage starts ("start"), ends ("done: ...") or is skipped ("skipped: why")."""
+"""``progress(stage, message)``: a stage starts ("start"), ends ("done: ...") or is skipped ("skipped: why").
+When the callable also has ``advance(stage, done, total, unit)`` (:class:`o1coder.console.StageConsole`), search
+stages report each finished problem through it."""
 
 
 def run_loop(recipe: dict[str, Any] | None = None, *, rounds: int | None = None, runs_dir: str | Path | None = None,
@@ -306,10 +308,16 @@ class _Loop:
         return points
 
     # -- helpers -------------------------------------------------------------------------------------------------
+    def problems_done(self, key: str):
+        """A search progress callback that advances the stage's bar (None when the caller draws no bars)."""
+        advance = getattr(self.progress, "advance", None)
+        return None if advance is None else (lambda p: advance(key, p.done, p.planned, "problem"))
+
     def search_into(self, key: str, spec: str, limit: int | None, recipe: dict[str, Any]) -> str:
         problems = R.resolve(spec, limit)
         return R.search_run(self.store, problems, spec, limit, recipe, self.generator(), self.sandbox,
-                            run_id=self.state.runs.get(key), on_created=lambda rid: self.state.record_run(key, rid))
+                            run_id=self.state.runs.get(key), on_created=lambda rid: self.state.record_run(key, rid),
+                            progress=self.problems_done(key))
 
     def searched(self, t: int):
         from o1coder.training.data import SearchedTrees

@@ -207,8 +207,21 @@ def _sigterm_stops():
         signal.signal(signal.SIGTERM, previous)
 
 
-def _print_stage(stage: str, message: str) -> None:
-    print(f"{time.strftime('%H:%M:%S')} {stage}: {message}", file=sys.stderr, flush=True)
+@contextmanager
+def _stage_console(args: argparse.Namespace):
+    """One line per stage and a bar for long ones; the libraries' own bars and messages only with ``-v``."""
+    from o1coder.console import StageConsole, quiet_libraries, training_steps
+
+    console = StageConsole()
+    if getattr(args, "verbose", False):
+        yield console
+        return
+    quiet_libraries()
+    with training_steps(console):
+        try:
+            yield console
+        finally:
+            console.close_bar()
 
 
 def _cmd_loop(args: argparse.Namespace) -> int:
@@ -218,9 +231,9 @@ def _cmd_loop(args: argparse.Namespace) -> int:
         raise ValueError("a resumed loop keeps its recorded recipe and rounds: give only --resume RUN")
     recipe = None if args.resume else _recipe(argparse.Namespace(recipe=args.recipe or "tiny-cpu", set=args.set))
     try:
-        with _sigterm_stops():
+        with _sigterm_stops(), _stage_console(args) as console:
             run_id = run_loop(recipe, rounds=args.rounds, runs_dir=args.runs_dir, resume=args.resume,
-                              workers=args.workers, progress=_print_stage)
+                              workers=args.workers, progress=console)
     except KeyboardInterrupt:
         print("loop interrupted; continue it with: o1coder loop --resume RUN (`o1coder runs` lists it)",
               file=sys.stderr)
@@ -233,8 +246,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from o1coder.demo import run_demo
 
     try:
-        with _sigterm_stops():
-            report = run_demo(args.runs_dir, progress=_print_stage)
+        with _sigterm_stops(), _stage_console(args) as console:
+            report = run_demo(args.runs_dir, progress=console)
     except KeyboardInterrupt:
         print("demo interrupted; continue it with: o1coder loop --resume RUN (`o1coder runs` lists it)",
               file=sys.stderr)
