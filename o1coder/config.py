@@ -49,7 +49,8 @@ class ModelConfig:
     backend: str = field(default="transformers", metadata=_help("'transformers', 'vllm' or 'openai'."))
     name_or_path: str = field(
         default="tiny",
-        metadata=_help("Local folder or Hugging Face hub id ('tiny': the project's offline tiny model); for the "
+        metadata=_help("Local folder or Hugging Face hub id ('tiny': the project's offline tiny model; 'tiny-world': "
+                       "it warm-started on the synthetic world, see o1coder.training.world_policy); for the "
                        "openai backend, the model name the server serves."),
     )  # fmt: skip
     dtype: str = field(default="auto", metadata=_help("'auto', 'float32', 'bfloat16' or 'float16'."))

@@ -16,9 +16,19 @@ if TYPE_CHECKING:
     from o1coder.config import ModelConfig
 
 
+WORLD_POLICY_NAME = "tiny-world"  # o1coder.training.world_policy.WORLD_POLICY_NAME (not imported: it pulls torch)
+
+
 def resolve_model_path(name_or_path: str) -> str:
-    """"tiny" means the project's tiny model (built on first use); anything else is passed on unchanged."""
-    return str(build_tiny_model()) if name_or_path == TINY_NAME else name_or_path
+    """"tiny" means the project's tiny model, "tiny-world" the tiny policy warm-started on the synthetic world
+    (each built on first use, then cached); anything else is passed on unchanged."""
+    if name_or_path == TINY_NAME:
+        return str(build_tiny_model())
+    if name_or_path == WORLD_POLICY_NAME:
+        from o1coder.training.world_policy import build_world_policy
+
+        return str(build_world_policy())
+    return name_or_path
 
 
 def build_generator(config: ModelConfig | Mapping[str, Any]) -> Generator:

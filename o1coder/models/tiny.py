@@ -11,6 +11,11 @@ No weights can be downloaded in tests or on an offline laptop, so the tiny-cpu r
 
 Its samples are random text until later stages train it on the bundled reasoning traces. The build is written to a
 temporary folder and renamed into place, so a crash or two concurrent builds never leave a half model behind.
+
+The same builder makes variants: ``build_tiny_model(folder, texts=..., vocab_size=..., shape=...)`` trains the
+tokenizer on another corpus (e.g. the synthetic world's text, see :mod:`o1coder.training.world_policy`) and sizes the
+model differently; the marker records the corpus hash, vocabulary and shape, so a cached variant built from other
+settings is rebuilt instead of reused.
 """
 
 from __future__ import annotations
@@ -81,33 +86,51 @@ def tiny_model_dir() -> Path:
     return paths.models_dir() / TINY_NAME
 
 
-def build_tiny_model(out_dir: str | os.PathLike | None = None, force: bool = False) -> Path:
+def build_tiny_model(out_dir: str | os.PathLike | None = None, force: bool = False, *,
+                     texts: list[str] | None = None, vocab_size: int = VOCAB_SIZE,
+                     shape: dict[str, int] | None = None) -> Path:
     """Build the tiny model (tokenizer + weights) into ``out_dir`` unless a finished build is already there.
 
     Returns the folder, loadable with ``from_pretrained`` and by every backend that takes a local path.
     ``force=True`` rebuilds even when a finished build exists (the result is byte-identical: everything is seeded).
+    A variant: ``texts`` replaces the tokenizer corpus, ``vocab_size`` its size, ``shape`` overrides keys of
+    :data:`MODEL_SHAPE`; a cached build made from other settings is rebuilt.
     """
     target = Path(out_dir) if out_dir is not None else tiny_model_dir()
-    if not force and is_built(target):
+    unknown = sorted(set(shape or {}) - set(MODEL_SHAPE))
+    if unknown:
+        raise ValueError(f"unknown tiny model shape key(s) {unknown}; known: {sorted(MODEL_SHAPE)}")
+    variant = {} if texts is None and not shape and vocab_size == VOCAB_SIZE else {
+        "texts": list(texts) if texts is not None else corpus_texts(), "vocab_size": vocab_size,
+        "shape": {**MODEL_SHAPE, **(shape or {})}}
+    identity = build_identity(**variant) if variant else None
+    if not force and is_built(target, identity):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-build-", dir=target.parent))
     try:
-        _build_into(staging)
-        _move_into_place(staging, target, force=force)
+        _build_into(staging, **variant)
+        _move_into_place(staging, target, force=force or identity is not None)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     logger.info("tiny model ready at %s", target)
     return target
 
 
-def is_built(folder: Path) -> bool:
-    """True when ``folder`` holds a finished build of the current ``TINY_VERSION``."""
+def build_identity(texts: list[str], vocab_size: int, shape: dict[str, int]) -> dict:
+    """What makes two builds the same (recorded in the marker): the corpus hash, the vocabulary and the shape."""
+    return {"corpus_sha256": _corpus_hash(texts), "vocab_size": vocab_size, "shape": dict(sorted(shape.items()))}
+
+
+def is_built(folder: Path, identity: dict | None = None) -> bool:
+    """True when ``folder`` holds a finished build of the current ``TINY_VERSION`` (and of ``identity``, if given)."""
     try:
         info = json.loads((folder / MARKER).read_text())
     except (OSError, ValueError):
         return False
-    return info.get("version") == TINY_VERSION
+    if info.get("version") != TINY_VERSION:
+        return False
+    return identity is None or all(info.get(key) == value for key, value in identity.items())
 
 
 def _move_into_place(staging: Path, target: Path, force: bool) -> None:
@@ -164,23 +187,25 @@ def train_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE):
     return tokenizer
 
 
-def _build_into(folder: Path) -> None:
+def _build_into(folder: Path, texts: list[str] | None = None, vocab_size: int = VOCAB_SIZE,
+                shape: dict[str, int] | None = None) -> None:
+    texts = corpus_texts() if texts is None else texts
+    shape = MODEL_SHAPE if shape is None else shape
     try:
         import torch
         import transformers
     except ImportError as error:
         raise ImportError("building the tiny model needs transformers: pip install 'o1coder[train]'") from error
 
-    texts = corpus_texts()
     hf_tokenizer = transformers.Qwen2TokenizerFast(
-        tokenizer_object=train_tokenizer(texts),
+        tokenizer_object=train_tokenizer(texts, vocab_size),
         eos_token=EOS_TOKEN,
         pad_token=PAD_TOKEN,
         unk_token=None,
         bos_token=None,
         padding_side="left",  # decoder-only generation pads on the left
         chat_template=CHAT_TEMPLATE,
-        model_max_length=MODEL_SHAPE["max_position_embeddings"],
+        model_max_length=shape["max_position_embeddings"],
         clean_up_tokenization_spaces=False,
     )
     hf_tokenizer.save_pretrained(folder)
@@ -192,7 +217,7 @@ def _build_into(folder: Path) -> None:
         bos_token_id=None,
         eos_token_id=eos_id,
         pad_token_id=pad_id,
-        **MODEL_SHAPE,
+        **shape,
     )
     # seeded init without disturbing the caller's random state; the lock keeps threads from sharing the seed
     with _INIT_LOCK, torch.random.fork_rng(devices=[]):
@@ -208,9 +233,13 @@ def _build_into(folder: Path) -> None:
         if bars:
             hf_logging.enable_progress_bar()
 
-    corpus_hash = hashlib.sha256("\0".join(texts).encode()).hexdigest()
-    info = {"version": TINY_VERSION, "corpus_sha256": corpus_hash, "transformers": transformers.__version__}
+    info = {"version": TINY_VERSION, **build_identity(texts, vocab_size, shape),
+            "transformers": transformers.__version__}
     (folder / MARKER).write_text(json.dumps(info, indent=2) + "\n")
+
+
+def _corpus_hash(texts: list[str]) -> str:
+    return hashlib.sha256("\0".join(texts).encode()).hexdigest()
 
 
 def _round_up(value: int, multiple: int) -> int:

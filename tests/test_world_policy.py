@@ -1,0 +1,118 @@
+"""The tiny policy warm-started on the synthetic world: its data, its cache, and a short real warm start."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from o1coder.bundled import load_bundled, trace_of
+from o1coder.evaluation.traces import TraceEvaluation, TraceScore, _read_trace, wilson_interval
+from o1coder.reasoning import render_trace
+from o1coder.training import world_policy
+from o1coder.training.world_policy import WorldPolicySpec, build_info, build_world_policy, warm_start_rows
+
+pytest.importorskip("trl")
+
+SMALL_SHAPE = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
+               "num_key_value_heads": 1, "max_position_embeddings": 1024}
+# A test-sized warm start: small enough for well under a minute on one thread, long enough to learn the format.
+TEST_SPEC = WorldPolicySpec(train_problems=160, vocab_size=512, shape=SMALL_SHAPE, vanilla_share=0.0,
+                            max_steps=40, batch_size=4, learning_rate=1e-2, max_length=768)
+
+
+@pytest.mark.parametrize("name, value", [("train_problems", 0), ("max_steps", -1), ("batch_size", 1.5),
+                                         ("vanilla_share", 1.5), ("learning_rate", 0.0), ("threads", True)])
+def test_bad_spec_values_name_the_field(name, value):
+    with pytest.raises(ValueError, match=f"WorldPolicySpec.{name}"):
+        WorldPolicySpec(**{name: value})
+
+
+def test_warm_start_rows_are_traces_then_vanilla_answers():
+    problems = load_bundled("train")[:4]
+    rows = warm_start_rows(problems, vanilla_share=0.5)
+    assert [r["source"] for r in rows] == ["trace"] * 4 + ["vanilla"] * 2
+    assert [r["problem_id"] for r in rows] == [p.id for p in problems] + [p.id for p in problems[:2]]
+    assert rows[0]["completion"] == render_trace(trace_of(problems[0]))
+    code = trace_of(problems[0])[-1].code
+    assert rows[4]["completion"].endswith(f"```python\n{code}\n```")
+    assert rows[4]["prompt"].startswith("Solve the programming problem. First think it through")
+    assert not any(r["prompt"] == rows[4]["prompt"] for r in rows[:4])  # the vanilla prompt, not the step prompt
+
+
+def test_problems_without_a_trace_are_refused():
+    problem = load_bundled("train")[0]
+    bare = type(problem)(**{**problem.__dict__, "metadata": {}})
+    with pytest.raises(ValueError, match="1 of 2 world problems have no reasoning trace"):
+        warm_start_rows([problem, bare], vanilla_share=0.0)
+
+
+def test_wilson_interval_exact_values():
+    low, high = wilson_interval(0, 10)
+    assert low == 0.0 and high == pytest.approx(0.27754, abs=1e-5)
+    low, high = wilson_interval(5, 10)
+    assert (low, high) == (pytest.approx(0.23659, abs=1e-5), pytest.approx(0.76341, abs=1e-5))
+    with pytest.raises(ValueError, match="at least one trial"):
+        wilson_interval(0, 0)
+
+
+def test_a_reference_trace_reads_as_three_parsed_steps_and_its_program():
+    problem = load_bundled("train")[0]
+    steps, parsed, program = _read_trace(problem, render_trace(trace_of(problem)))
+    assert (steps, parsed) == (3, 3)
+    assert program == trace_of(problem)[-1].code
+    assert _read_trace(problem, "no steps here at all") == (1, 0, None)
+    truncated = render_trace(trace_of(problem)[:2]) + "Action 3 (code): Write"
+    steps, parsed, program = _read_trace(problem, truncated)
+    assert (steps, parsed, program) == (3, 2, None)
+
+
+def test_trace_evaluation_summaries():
+    scores = [TraceScore("a", 3, 3, "x", True, 100), TraceScore("b", 3, 2, None, False, 50),
+              TraceScore("c", 1, 0, None, False, 30), TraceScore("d", 3, 3, "y", False, 20)]
+    evaluation = TraceEvaluation(scores)
+    assert (evaluation.problems, evaluation.solved, evaluation.pass_at_1) == (4, 1, 0.25)
+    assert evaluation.step_parse_rate == pytest.approx(8 / 10)
+    assert evaluation.mean_tokens == 50
+
+
+@pytest.fixture(scope="module")
+def world_problems():
+    pytest.importorskip("o1coder.loaders.synthetic", reason="the synthetic world is not in this checkout")
+    from o1coder.problems import load_problems
+
+    return load_problems("synthetic", split="eval", n=24, seed=11)
+
+
+def test_short_warm_start_parses_most_of_its_steps(world_problems, tmp_path, monkeypatch):
+    import torch
+
+    from o1coder.execution import Sandbox
+    from o1coder.evaluation.traces import evaluate_traces
+    from o1coder.models import SamplingParams
+    from o1coder.models.factory import resolve_model_path
+    from o1coder.models.transformers_backend import TransformersGenerator
+
+    monkeypatch.setattr(world_policy, "WORLD_POLICY", TEST_SPEC)
+    folder = build_world_policy()  # the default spec and folder: what `model.name_or_path: tiny-world` resolves to
+    assert resolve_model_path("tiny-world") == str(folder) == str(world_policy.world_policy_dir())
+    info = build_info(folder)
+    assert info["spec"] == TEST_SPEC.to_dict() and info["steps"] == TEST_SPEC.max_steps
+    assert info["last_loss"] < info["first_loss"] / 3  # it learnt (random init starts near log(vocab) ~ 6)
+    config = json.loads((folder / "config.json").read_text())
+    assert (config["hidden_size"], config["vocab_size"]) == (64, 512)
+
+    generator = TransformersGenerator.from_pretrained(str(folder), max_batch_size=24)
+    with Sandbox(workers=1) as sandbox:
+        evaluation = evaluate_traces(generator, world_problems, sandbox,
+                                     SamplingParams(temperature=0.0, max_new_tokens=320, seed=0))
+    assert evaluation.step_parse_rate >= 0.7, evaluation.scores
+    assert torch.get_num_threads() >= 1
+
+    def rebuild(*args):
+        raise AssertionError("rebuilt although a finished build of the same spec exists")
+
+    monkeypatch.setattr(world_policy, "_build_into", rebuild)
+    assert build_world_policy() == folder  # cached: the demo, notebooks and app reuse it
+    with pytest.raises(AssertionError, match="rebuilt"):  # another spec is another policy
+        build_world_policy(spec=WorldPolicySpec(**{**TEST_SPEC.to_dict(), "max_steps": 41}))
