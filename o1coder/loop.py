@@ -268,18 +268,26 @@ class _Loop:
             kind = "evaluation" if R.evaluation_available() else "search"
         recipe = R.policy_recipe(self.recipe, self.state.policy)
         spec, limit = self.config.eval_problems, self.config.eval_limit
+        trees = None  # the search run whose trees this evaluation leaves (ASPR, the next PRM's AUC)
+        if kind == "traces" and self.config.eval_search_limit:  # trees first: the app has one to show at once
+            trees = self.search_into(f"{key}/trees", spec, self.config.eval_search_limit, recipe)
         if kind == "evaluation":
             run_id, _ = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir)
+        elif kind == "traces":
+            run_id = R.evaluate_with_traces(self.store, R.resolve(spec, limit), spec, limit, recipe, self.generator(),
+                                            self.sandbox, run_id=self.state.runs.get(key),
+                                            on_created=lambda rid: self.state.record_run(key, rid),
+                                            progress=self.advancing(key, "problem"))
         else:
-            run_id = self.search_into(key, spec, limit, recipe)
+            run_id = trees = self.search_into(key, spec, limit, recipe)
         passed, problems = M.search_run_counts(run_id, self.runs_dir)
         points = M.pass_at_1_points(passed, problems)
-        if kind == "search" and self.config.aspr_samples:
-            points.update(M.aspr_points(R.resolve(spec, limit), run_id, self.generator(), self.sandbox, recipe,
+        if trees is not None and self.config.aspr_samples:
+            points.update(M.aspr_points(R.resolve(spec, limit), trees, self.generator(), self.sandbox, recipe,
                                         self.config.aspr_samples, self.runs_dir))
         self.store.log_metrics(self.state.run_id, version, points)
         self.state.finish(key, metrics={"run": run_id, "pass@1": points["loop/pass@1"], "evaluator": kind,
-                                        "version": version, **points})
+                                        "version": version, "trees": trees, **points})
         return (f"done: Pass@1 {_pct(points['loop/pass@1'])} ({passed}/{problems}, 95% "
                 f"{_pct(points['loop/pass@1_low'])}-{_pct(points['loop/pass@1_high'])})"
                 + (f", ASPR {_pct(points['loop/aspr'])}" if "loop/aspr" in points else "") + f" ({kind}, run {run_id})")
@@ -300,8 +308,8 @@ class _Loop:
     def prm_auc(self, t: int, folder) -> dict[str, Any]:
         """The round's PRM on the trees of the latest evaluation by search (held-out problems); {} without one."""
         key = next((k for k in reversed(self.state.done) if k == "baseline" or k.endswith("eval")), None)
-        run_id = self.state.runs.get(key) if key else None
-        if run_id is None or (self.state.metrics.get(key) or {}).get("evaluator") != "search":
+        run_id = (self.state.metrics.get(key) or {}).get("trees") if key else None
+        if run_id is None:
             return {}
         points = M.prm_auc_points(folder, run_id, self.recipe, self.runs_dir)
         self.log(t, points)
@@ -310,8 +318,13 @@ class _Loop:
     # -- helpers -------------------------------------------------------------------------------------------------
     def problems_done(self, key: str):
         """A search progress callback that advances the stage's bar (None when the caller draws no bars)."""
+        advance = self.advancing(key, "problem")
+        return None if advance is None else (lambda p: advance(p.done, p.planned))
+
+    def advancing(self, key: str, unit: str):
+        """``advance(done, total)`` for the stage's bar, or None when the caller draws no bars."""
         advance = getattr(self.progress, "advance", None)
-        return None if advance is None else (lambda p: advance(key, p.done, p.planned, "problem"))
+        return None if advance is None else (lambda done, total: advance(key, done, total, unit))
 
     def search_into(self, key: str, spec: str, limit: int | None, recipe: dict[str, Any]) -> str:
         problems = R.resolve(spec, limit)

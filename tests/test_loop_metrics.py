@@ -137,3 +137,24 @@ def test_prm_auc_on_held_out_trees(loop_run):
         auc = by["loop/prm_auc"].get(t)
         assert auc is None or 0.0 <= auc <= 1.0
         assert state.metrics[f"{t}/prm"]["loop/prm_auc_steps"] == by["loop/prm_auc_steps"][t]
+
+
+def test_traces_evaluator_records_one_result_per_held_out_problem_and_trees_for_aspr(tmp_path):
+    overrides = ["loop.rounds=1", "loop.train_limit=2", "loop.evaluator=traces", "loop.eval_limit=5",
+                 "loop.eval_search_limit=2", "loop.aspr_samples=2", "search.rollouts=3",
+                 "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
+                 "training.samples_per_problem=1", "prm.epochs=1", "prm.trainer={max_steps: 1}"]
+    run_id = run_loop(apply_overrides(load_recipe("tiny-cpu"), overrides), runs_dir=tmp_path,
+                      generator_factory=scripted)
+    state = LoopState.load(run_id, tmp_path)
+    by = series(run_id, tmp_path)
+    assert sorted(by["loop/pass@1"]) == [0, 1]
+    for key, version in (("baseline", 0), ("0/eval", 1)):
+        evaluation, trees = get_run(state.runs[key], tmp_path), get_run(state.runs[f"{key}/trees"], tmp_path)
+        assert (evaluation.kind, evaluation.problems_done) == ("eval", 5) == ("eval", by["loop/eval_problems"][version])
+        assert evaluation.problems_passed == by["loop/eval_passed"][version]
+        assert (trees.kind, trees.problems_done) == ("search", 2)
+        assert by["loop/aspr_problems"][version] + by["loop/aspr_excluded"][version] == 2
+        assert state.metrics[key]["trees"] == trees.id
+    # the round's PRM is scored on the trees of the evaluation before it (held-out problems)
+    assert by["loop/prm_auc_steps"][0] > 0

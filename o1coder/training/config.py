@@ -19,7 +19,7 @@ from o1coder.training.phi import SCHEDULES
 
 METHODS = ("dpo", "grpo", "none")
 PAIR_SOURCES = ("trees", "samples", "references")
-EVALUATORS = ("auto", "evaluation", "search")
+EVALUATORS = ("auto", "evaluation", "search", "traces")
 
 
 def _help(text: str) -> dict[str, str]:
@@ -194,13 +194,21 @@ class LoopConfig:
     evaluator: str = field(
         default="auto",
         metadata=_help("'evaluation' (o1coder.evaluation, pseudocode mode: Pass@1 of sampled trajectories on "
-                       "hidden tests), 'search' (Pass@1 of the search's answer on hidden tests; writes trees) or "
-                       "'auto' (evaluation when installed, else search)."),
+                       "hidden tests), 'search' (Pass@1 of the search's answer on hidden tests; writes trees), "
+                       "'traces' (Pass@1 of one greedy whole trace per problem, many problems per generation "
+                       "batch: affordable on hundreds of problems on a CPU) or 'auto' (evaluation when installed, "
+                       "else search)."),
     )  # fmt: skip
     threads: int | None = field(
         default=None,
         metadata=_help("torch CPU threads for the loop's process (null: torch's default). On a small shared CPU "
                        "1 is often several times faster than 2."),
+    )  # fmt: skip
+    eval_search_limit: int | None = field(
+        default=None,
+        metadata=_help("With evaluator 'traces': also search the first N held-out problems at every evaluation, "
+                       "for trees (ASPR, the PRM's AUC on held-out trees, the app's Search tree page). Null: no "
+                       "trees."),
     )  # fmt: skip
     aspr_samples: int = field(
         default=0,
@@ -217,7 +225,7 @@ class LoopConfig:
     def __post_init__(self) -> None:
         s = "loop"
         _check_int(s, "rounds", self.rounds, 1)
-        for name in ("train_limit", "eval_limit", "threads"):
+        for name in ("train_limit", "eval_limit", "threads", "eval_search_limit"):
             _check_int(s, name, getattr(self, name), 1, optional=True)
         for name in ("train_problems", "eval_problems"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
