@@ -60,8 +60,10 @@ _NAME = re.compile(r"[A-Za-z][\w.-]*")
 def resolve_problem_spec(spec: str, **options) -> list[Problem]:
     """Problems for a command-line spec.
 
-    "bundled", "bundled:train", "bundled:eval": the project's own problems. "NAME:PATH": a benchmark loader reading a
-    local file (e.g. "mbpp:../shared/data/mbpp.jsonl"). "NAME": the loader's default source (the Hugging Face hub).
+    "bundled", "bundled:train", "bundled:eval": the project's own problems. "synthetic:train", "synthetic:eval",
+    optionally with settings ("synthetic:eval,n=200,seed=1,level=2"): the generated world
+    (:mod:`o1coder.loaders.synthetic`). "NAME:PATH": a benchmark loader reading a local file (e.g.
+    "mbpp:../shared/data/mbpp.jsonl"). "NAME": the loader's default source (the Hugging Face hub).
     ``options`` are passed on to :func:`o1coder.problems.load_problems`.
     """
     if not isinstance(spec, str) or not spec.strip():
@@ -74,6 +76,10 @@ def resolve_problem_spec(spec: str, **options) -> list[Problem]:
             raise ValueError(f"unknown bundled split in {spec!r}; expected 'bundled', 'bundled:train' or "
                              "'bundled:eval'")
         return load_bundled(rest)
+    if name == "synthetic":
+        from o1coder.loaders.synthetic import parse_spec
+
+        return load_problems("synthetic", **{**parse_spec(spec), **options})
     if not _NAME.fullmatch(name):
         raise ValueError(f"problem spec {spec!r} does not start with a dataset name; expected {_SPEC_FORMS}")
     if colon and not rest:
@@ -81,4 +87,5 @@ def resolve_problem_spec(spec: str, **options) -> list[Problem]:
     return load_problems(name, rest or None, **options)
 
 
-_SPEC_FORMS = "'bundled', 'bundled:train', 'bundled:eval', 'NAME:PATH' (e.g. 'mbpp:data/mbpp.jsonl') or 'NAME'"
+_SPEC_FORMS = ("'bundled', 'bundled:train', 'bundled:eval', 'synthetic:train', 'synthetic:eval' (optionally with "
+               "',n=N,seed=S,level=L'), 'NAME:PATH' (e.g. 'mbpp:data/mbpp.jsonl') or 'NAME'")

@@ -23,7 +23,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     limits = Limits(cpu_seconds=args.cpu_seconds, wall_seconds=max(args.wall_seconds, args.cpu_seconds))
     with Sandbox(limits=limits, workers=args.workers) as sandbox:
         options = {"sandbox": sandbox} if args.name in ("mbppplus", "humanevalplus") else {}
-        problems = load_problems(args.name, args.path, limit=args.limit, **options)
+        if args.name.startswith("synthetic:"):  # the generated world: a problem spec with its settings
+            from o1coder.bundled import resolve_problem_spec
+
+            problems = resolve_problem_spec(args.name, limit=args.limit)
+        else:
+            problems = load_problems(args.name, args.path, limit=args.limit, **options)
         with tqdm(total=len(problems), desc=f"verify {args.name}", unit="problem", disable=args.json) as bar:
             report = verify_references(problems, sandbox, solutions=args.solutions, progress=bar.update)
     if args.json:
@@ -160,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     v = sub.add_parser("verify", help="run every reference solution of a benchmark through the sandbox")
-    v.add_argument("name", help="mbpp, mbpp-sanitized, mbppplus, humaneval, humanevalplus, taco, codecontests, jsonl")
+    v.add_argument("name", help="mbpp, mbpp-sanitized, mbppplus, humaneval, humanevalplus, taco, codecontests, jsonl, "
+                   "synthetic (or a spec such as synthetic:eval,n=200,level=3)")
     v.add_argument("--path", help="local file in the benchmark's own format (without it: the Hugging Face hub)")
     v.add_argument("--limit", type=int, help="only the first N problems")
     v.add_argument("--solutions", type=int, default=3,

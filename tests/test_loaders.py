@@ -302,7 +302,7 @@ def test_unknown_name_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"unknown benchmark 'mbpp\+'; valid names: mbpp, .*codecontests, jsonl"):
         load_problems("mbpp+", path="x")
     assert names() == ["mbpp", "mbpp-sanitized", "mbppplus", "humaneval", "humanevalplus", "taco", "codecontests",
-                       "jsonl"]
+                       "jsonl", "synthetic"]
 
 
 def test_unknown_option_and_bad_limit(tmp_path):

@@ -14,6 +14,7 @@ name                local file (``path=``)                    options besides ``
 "taco"              a JSON list of TACO records               split (hub only)
 "codecontests"      code_contests JSON lines                  split (hub only)
 "jsonl"             our own format (see loaders/jsonl.py)
+"synthetic"         none: generated (see loaders/synthetic)   split, n, seed, level
 ==================  ========================================  ==================================================
 
 Files may be gzip-compressed. A missing file raises FileNotFoundError, a bad record :class:`MalformedRecord`
@@ -31,6 +32,7 @@ from o1coder.loaders.evalplus import load_humanevalplus, load_mbppplus
 from o1coder.loaders.humaneval import load_humaneval
 from o1coder.loaders.jsonl import load_jsonl, save_jsonl
 from o1coder.loaders.mbpp import load_mbpp, load_mbpp_sanitized
+from o1coder.loaders.synthetic import load_synthetic
 from o1coder.loaders.taco import load_taco
 from o1coder.problems import Problem
 
@@ -43,6 +45,7 @@ LOADERS: dict[str, Callable[..., list[Problem]]] = {
     "taco": load_taco,
     "codecontests": load_codecontests,
     "jsonl": load_jsonl,
+    "synthetic": load_synthetic,
 }
 
 __all__ = ["LOADERS", "DatasetUnavailable", "MalformedRecord", "load", "names", "options_of", "save_jsonl"]
