@@ -27,6 +27,7 @@ MCTS vs best-of-N at equal tokens, the share of D+ that search alone found and t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from collections.abc import Callable
@@ -256,8 +257,9 @@ class _Loop:
         if not rows:
             raise ValueError(f"loop.warm_start {self.config.warm_start!r}: none of its problems has a stored trace")
         self._close_generator()
+        training = dataclasses.replace(self.training, sft={**self.training.sft, **self.config.warm_start_sft})
         result = train_sft(rows, self.state.policy, self.fresh(self.state.folder / "init" / "policy"),
-                           self.training, self.model_config())
+                           training, self.model_config())
         self.log(0, {"loop/warm_start_loss": result.metrics["last_loss"]})
         self.state.finish("warm_start", policy=result.output_dir, metrics=_summary(result))
         return f"done: {len(rows)} traces, loss {_losses(result)}"
@@ -277,7 +279,8 @@ class _Loop:
             run_id = R.evaluate_with_traces(self.store, R.resolve(spec, limit), spec, limit, recipe, self.generator(),
                                             self.sandbox, run_id=self.state.runs.get(key),
                                             on_created=lambda rid: self.state.record_run(key, rid),
-                                            progress=self.advancing(key, "problem"))
+                                            progress=self.advancing(key, "problem"),
+                                            max_tokens=self.config.eval_max_tokens)
         else:
             run_id = trees = self.search_into(key, spec, limit, recipe)
         passed, problems = M.search_run_counts(run_id, self.runs_dir)

@@ -173,6 +173,11 @@ class LoopConfig:
                        "fine-tuned on before round 0 (the demo: 'bundled:train', so the tiny model writes "
                        "parseable steps). Null: start from model.name_or_path as it is."),
     )  # fmt: skip
+    warm_start_sft: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=_help("SFTConfig keyword arguments for the warm start only, over training.sft (the warm start "
+                       "learns a format from hundreds of traces; SFT on D+ fine-tunes on a few dozen paths)."),
+    )  # fmt: skip
     sft_round0: bool = field(
         default=True,
         metadata=_help("Round 0 fine-tunes the policy on D+ (the searched paths that pass) before DPO/GRPO: the "
@@ -210,6 +215,12 @@ class LoopConfig:
                        "for trees (ASPR, the PRM's AUC on held-out trees, the app's Search tree page). Null: no "
                        "trees."),
     )  # fmt: skip
+    eval_max_tokens: int | None = field(
+        default=None,
+        metadata=_help("With evaluator 'traces': the most tokens of one whole trace (null: the search's step "
+                       "tokens times its depth). An untrained policy never stops early, so this bounds the "
+                       "baseline's cost."),
+    )  # fmt: skip
     aspr_samples: int = field(
         default=0,
         metadata=_help("K of ASPR at every evaluation by search (loop/aspr with its interval): samples from the "
@@ -225,7 +236,7 @@ class LoopConfig:
     def __post_init__(self) -> None:
         s = "loop"
         _check_int(s, "rounds", self.rounds, 1)
-        for name in ("train_limit", "eval_limit", "threads", "eval_search_limit"):
+        for name in ("train_limit", "eval_limit", "threads", "eval_search_limit", "eval_max_tokens"):
             _check_int(s, name, getattr(self, name), 1, optional=True)
         for name in ("train_problems", "eval_problems"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
@@ -236,6 +247,9 @@ class LoopConfig:
         _check_int(s, "aspr_samples", self.aspr_samples, 0)
         for name in ("sft_round0", "prm", "baseline", "compare_best_of_n"):
             _check_bool(s, name, getattr(self, name))
+        if not isinstance(self.warm_start_sft, dict):
+            raise ValueError(f"{s}.warm_start_sft must be a mapping of SFTConfig arguments (e.g. {{max_steps: 200}}); "
+                             f"got {self.warm_start_sft!r}")
         if self.merge not in ("all", "latest"):
             raise ValueError(f"{s}.merge must be 'all' or 'latest'; got {self.merge!r}")
         if self.evaluator not in EVALUATORS:

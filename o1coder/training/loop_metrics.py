@@ -150,3 +150,41 @@ def prm_auc_points(prm_folder: str | Path, run_id: str, recipe: dict[str, Any],
     evaluation, _ = evaluate_on_run(run_id, prm_folder, recipe, runs_dir, split="all")
     return {"loop/prm_auc": evaluation.auc, "loop/prm_auc_steps": evaluation.steps,
             "loop/prm_pair_accuracy": evaluation.pair_accuracy}
+
+
+def curve_lines(run_id: str, runs_dir: str | Path | None = None) -> list[str]:
+    """The learning curve as text, one line per policy version then one per round (for terminals and benches):
+    ``v1  Pass@1 12.5% [8.6%, 17.8%] (25/200)  ASPR 50.0% [20.0%, 80.0%] (4 problems)``."""
+    from o1coder.runs import readers
+
+    frame = readers.metrics(run_id, runs_dir=runs_dir)
+    values = {(name, int(step)): value for name, step, value in zip(frame["name"], frame["step"], frame["value"])}
+
+    def pct(name: str, step: int) -> str:
+        value = values.get((name, step))
+        return "-" if value is None or math.isnan(value) else f"{value:.1%}"
+
+    def number(name: str, step: int) -> str:
+        value = values.get((name, step))
+        return "-" if value is None or math.isnan(value) else f"{value:.3g}"
+
+    lines = []
+    for version in sorted(step for name, step in values if name == "loop/pass@1"):
+        line = (f"v{version}  Pass@1 {pct('loop/pass@1', version)} [{pct('loop/pass@1_low', version)}, "
+                f"{pct('loop/pass@1_high', version)}] ({number('loop/eval_passed', version)}/"
+                f"{number('loop/eval_problems', version)})")
+        if ("loop/aspr_problems", version) in values:
+            line += (f"  ASPR {pct('loop/aspr', version)} [{pct('loop/aspr_low', version)}, "
+                     f"{pct('loop/aspr_high', version)}] ({number('loop/aspr_problems', version)} problems)")
+        lines.append(line)
+    for t in sorted(step for name, step in values if name == "loop/round"):
+        parts = []
+        if ("loop/mcts_solve_rate", t) in values:
+            parts.append(f"MCTS {pct('loop/mcts_solve_rate', t)} vs best-of-N {pct('loop/best_of_n_solve_rate', t)}"
+                         f" at {number('loop/mcts_tokens', t)} vs {number('loop/best_of_n_tokens', t)} tokens, "
+                         f"search-only share of D+ {pct('loop/search_only_share', t)}")
+        if ("loop/prm_auc_steps", t) in values:
+            parts.append(f"PRM AUC {number('loop/prm_auc', t)} ({number('loop/prm_auc_steps', t)} held-out steps)")
+        if parts:
+            lines.append(f"round {t}  " + "; ".join(parts))
+    return lines

@@ -150,11 +150,11 @@ def evaluate_with_harness(recipe: dict[str, Any], spec: str, limit: int | None, 
 
 def evaluate_with_traces(store: RunStore, problems: Sequence[Problem], spec: str, limit: int | None,
                          recipe: dict[str, Any], generator, sandbox, run_id: str | None = None, on_created=None,
-                         progress=None, batch: int = 64) -> str:
+                         progress=None, batch: int = 64, max_tokens: int | None = None) -> str:
     """Held-out Pass@1 of whole sampled traces, greedy, many problems per generation batch
     (:func:`o1coder.evaluation.traces.evaluate_traces`), recorded as an ``eval`` run of the store with one result
-    per problem (the answer and its hidden-test verdict), resumable problem by problem like a search. Returns the
-    run id. Greedy: the curve then moves only when the policy does, not with sampling noise."""
+    per problem (the answer and its hidden-test verdict), resumable problem by problem like a search;
+    ``max_tokens`` bounds a trace (default: the search's step tokens times its depth). Returns the run id. Greedy: the curve then moves only when the policy does, not with sampling noise."""
     import dataclasses
     import time
 
@@ -172,8 +172,8 @@ def evaluate_with_traces(store: RunStore, problems: Sequence[Problem], spec: str
         todo = list(problems)
     search = search_config(recipe)
     base = sampling_config(recipe)
-    params = dataclasses.replace(base, temperature=0.0,
-                                 max_new_tokens=(search.max_step_tokens or base.max_new_tokens) * search.max_depth)
+    params = dataclasses.replace(base, temperature=0.0, max_new_tokens=max_tokens or (
+        (search.max_step_tokens or base.max_new_tokens) * search.max_depth))
     done = len(problems) - len(todo)
     for start in range(0, len(todo), batch):
         chunk, began = todo[start:start + batch], time.perf_counter()
