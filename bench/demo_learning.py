@@ -11,7 +11,7 @@ run's metrics (o1coder.training.loop_metrics):
   held-out trees (target >= 0.75);
 - wall time against 600 s and the first tree against 60 s.
 
-    python bench/demo_learning.py --seeds 0 1 2 [--runs-dir DIR] [--set KEY=VALUE ...]
+    python bench/demo_learning.py --seeds 0 1 2 [--runs-dir DIR] [--set KEY=VALUE ...] [--figure PNG]
 
 Targets are printed as met or not; nothing here is a test. Numbers depend on the machine: name it with the figures.
 """
@@ -88,11 +88,35 @@ def report(seed: int, runs: Path, seconds: float, first: float | None) -> dict:
     return {"seed": seed, "met": all(met for _, met in checks.values())}
 
 
+def save_figure(runs: Path, path: Path) -> None:
+    """The loop's learning-curve figure (the app's) as a PNG, drawn by headless chromium through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from o1coder.runs import list_runs, metrics
+    from o1coder.viz.loop import learning_curve_figure
+
+    [loop] = [r for r in list_runs(runs) if r.kind == "loop"]
+    html = runs / "learning_curve.html"
+    learning_curve_figure(metrics(loop.id, runs_dir=runs)).write_html(html, include_plotlyjs=True, full_html=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1200, "height": 460})
+        page.goto(html.resolve().as_uri())
+        page.wait_for_selector(".main-svg")
+        page.screenshot(path=str(path), full_page=True)
+        browser.close()
+    print(f"figure of seed {runs.name}: {path}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="demo seeds to run, one after another")
     parser.add_argument("--runs-dir", help="parent folder of the runs (default: a temporary folder)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="passed to the demo")
+    parser.add_argument("--figure", type=Path, help="write the first seed's learning curve here as a PNG "
+                                                    "(headless chromium; $CHROMIUM, else /usr/bin/chromium)")
     args = parser.parse_args()
     parent = Path(args.runs_dir) if args.runs_dir else Path(tempfile.mkdtemp(prefix="o1coder-demo-learning-"))
     results = []
@@ -105,6 +129,8 @@ def main() -> int:
             print(f"seed {seed}: the demo failed with exit code {code} after {seconds:.0f} s (log: {runs / 'demo.log'})")
             return 1
         results.append(report(seed, runs, seconds, first))
+        if args.figure and len(results) == 1:
+            save_figure(runs, args.figure)
     print(f"\nall targets met for seeds {[r['seed'] for r in results if r['met']]} of {args.seeds} (runs in {parent})")
     return 0
 

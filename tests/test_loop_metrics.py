@@ -26,6 +26,7 @@ def test_wilson_interval_matches_known_values():
     assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
     assert wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(0, 6)[0] == 0.0 and wilson_interval(6, 6)[1] == 1.0  # exact, not 1e-17 off
     with pytest.raises(ValueError, match="successes must be in"):
         wilson_interval(3, 2)
 
