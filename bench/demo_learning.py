@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from demo_time import first_node_committed  # noqa: E402  (one poller for both demo benches)
+from demo_time import first_node_committed  # one poller for both demo benches
 
 ROOT = Path(__file__).resolve().parent.parent
 TOTAL_TARGET, FIRST_TREE_TARGET, GAIN_TARGET, AUC_TARGET = 600.0, 60.0, 0.15, 0.75
@@ -71,7 +71,7 @@ def report(seed: int, runs: Path, seconds: float, first: float | None) -> dict:
     checks = {
         f"Pass@1 v{last} - v1 (warm start, the baseline) >= {GAIN_TARGET:.0%}": (f"{gain:+.1%}", gain >= GAIN_TARGET),
         "95% intervals of v1 and the last version apart": ("apart" if apart else "overlap", apart),
-        f"held-out problems per evaluation >= 100": (f"{value[('loop/eval_problems', last)]:.0f}",
+        "held-out problems per evaluation >= 100": (f"{value[('loop/eval_problems', last)]:.0f}",
                                                      value[("loop/eval_problems", last)] >= 100),
         "MCTS ahead of best-of-N at equal tokens, every round": (str(ahead), all(ahead)),
         f"PRM AUC on held-out trees >= {AUC_TARGET}, every round": (

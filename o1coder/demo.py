@@ -116,8 +116,8 @@ def synthetic_overrides(seed: int, sizes: dict | None = None) -> list[str]:
     return [
         f"loop.rounds={s['rounds']}",
         f"loop.warm_start=synthetic:train,n={s['warm_start_problems']},seed={seed}",
-        f"loop.warm_start_sft={{max_steps: {s['warm_start_steps']}, learning_rate: 3.0e-3, "
-        "lr_scheduler_type: cosine, warmup_steps: 0.05}",
+        (f"loop.warm_start_sft={{max_steps: {s['warm_start_steps']}, learning_rate: 3.0e-3, "
+         "lr_scheduler_type: cosine, warmup_steps: 0.05}"),
         f"loop.train_problems=synthetic:train,n={s['train_problems']},seed={seed + 1_000_003}",
         "loop.train_limit=null",
         f"loop.eval_problems=synthetic:eval,n={s['eval_problems']},seed={seed}",
