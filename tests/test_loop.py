@@ -220,6 +220,6 @@ def test_demo_small(tmp_path):
 
     report = run_demo(tmp_path, extra=SMALL, problems="bundled")
     state = LoopState.load(report.run_id, tmp_path)
-    assert state.done[:3] == ["baseline", "warm_start", "0/search"] and state.is_done("0/eval")
+    assert state.done[:4] == ["baseline", "warm_start", "warm_start/eval", "0/search"] and state.is_done("0/eval")
     assert list(report.stages)[:3] == ["model", "baseline", "warm_start"]
     assert "demo loop" in report.describe() and get_run(report.run_id, tmp_path).recipe == "tiny-cpu-demo"
