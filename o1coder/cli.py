@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "a stopped, killed or failed run without redoing finished problems.")
     s.add_argument("--recipe", help="preset name (e.g. tiny-cpu) or a YAML file; not needed with --resume")
     s.add_argument("--problems", metavar="SPEC",
-                   help="'bundled', 'bundled:train', 'bundled:eval', 'NAME:PATH' or 'NAME' (not needed with --resume)")
+                   help="'bundled', 'bundled:train', 'bundled:eval', 'synthetic:train', 'synthetic:eval' (e.g. "
+                   "'synthetic:eval,n=200,seed=1,level=2'), 'NAME:PATH' or 'NAME' (not needed with --resume)")
     s.add_argument("--limit", type=int, help="only the first N problems")
     s.add_argument("--runs-dir", help=runs_dir_help)
     s.add_argument("--resume", metavar="RUN", help="continue this run (its recorded recipe and problems are used)")

@@ -145,7 +145,8 @@ class Problem:
 def load_problems(name: str, path=None, **options) -> list[Problem]:
     """Load a benchmark by name, from ``path`` (the benchmark's own published file format) or the Hugging Face hub.
 
-    Names: "mbpp", "mbpp-sanitized", "mbppplus", "humaneval", "humanevalplus", "taco", "codecontests", "jsonl".
+    Names: "mbpp", "mbpp-sanitized", "mbppplus", "humaneval", "humanevalplus", "taco", "codecontests", "jsonl",
+    "synthetic" (generated, no file: ``split=``, ``n=``, ``seed=``, ``level=``; see :mod:`o1coder.loaders.synthetic`).
     """
     from o1coder.loaders import load
 

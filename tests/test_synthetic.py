@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import defaultdict
 
 import pytest
@@ -47,6 +48,20 @@ def test_same_seed_same_problems_and_a_longer_load_extends_a_shorter_one(level):
     assert longer[:30] == first
     other = [p["id"] for p in (x.to_dict() for x in _load("train", 30, level, seed=6))]
     assert other != [p["id"] for p in first]  # the seed picks which problems
+
+
+def test_problems_do_not_depend_on_the_process_hash_seed():
+    """Python salts ``hash`` per process: nothing about a problem may depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import json; from o1coder.problems import load_problems; print(json.dumps([p.to_dict() for p in "
+              "load_problems('synthetic', split='eval', n=25, level=5, seed=3)]))")
+    outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": salt}).stdout for salt in ("1", "2")}
+    assert len(outputs) == 1
+    assert json.loads(outputs.pop()) == [p.to_dict() for p in _load("eval", 25, 5, seed=3)]
 
 
 def test_a_problem_is_the_same_whichever_seed_draws_it():
@@ -127,7 +142,7 @@ def test_level_one_train_uses_every_list_part():
 
 def test_capacity_is_what_a_split_can_hold():
     assert 1_000 < capacity(1, "train") < 2_000 and 300 < capacity(1, "eval") < 700
-    assert capacity(4, "eval") > 10_000  # the top level is a large benchmark
+    assert capacity(5, "eval") > 100_000  # the top level is a large benchmark
     for level in LEVELS:
         share = capacity(level, "eval") / (capacity(level, "eval") + capacity(level, "train"))
         assert 0.15 < share < 0.40, (level, share)
@@ -150,6 +165,7 @@ def test_levels_have_their_families_and_test_forms():
     assert families[2] == {"list-stdio", "string-2"}
     assert families[3] == {"list-function", "list-cases", "string-3"}
     assert families[4] == {"grid", "list-cases", "string-4"}
+    assert families[5] == {"grid-stdio", "list-function", "string-5"}
 
 
 def test_answers_depend_on_the_input():
@@ -219,6 +235,29 @@ def test_tests_tell_compositions_apart(sandbox):
     assert len(jobs) >= 250 and caught / len(jobs) >= 0.95
 
 
+def _skipping_one_part(code: str) -> list[str]:
+    """The program with one part's line left out (a filter's condition dropped instead, so it keeps everything)."""
+    lines = code.split("\n")
+    out = []
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if re.fullmatch(r"values = \[x for x in \w+ if .+\]", stripped):
+            out.append("\n".join(lines[:i] + [re.sub(r" if .+\]$", "]", line)] + lines[i + 1:]))
+        elif re.fullmatch(r"values = \[.+ for x in (values|results)\]", stripped) or re.fullmatch(r"s = .+", stripped):
+            out.append("\n".join(lines[:i] + lines[i + 1:]))
+    return out
+
+
+def test_a_program_that_skips_a_part_fails_the_hidden_tests(sandbox):
+    """Each part's line, left out of the reference, makes it fail: the tests check every part, not only the answer's
+    shape (the filter is the part most easily skipped: a maximum of numbers above 3 is often the maximum of all)."""
+    jobs = [(mutant, p.tests, p.setup) for p in SAMPLE for mutant in _skipping_one_part(p.reference)]
+    results = sandbox.run_many(jobs)
+    caught = sum(not r.all_passed for r in results)
+    assert len(jobs) >= 600
+    assert caught / len(jobs) >= 0.98, f"{len(jobs) - caught} of {len(jobs)} programs skipping a part passed"
+
+
 # ------------------------------------------------------------------------------------------- specs and options
 
 
@@ -236,7 +275,7 @@ def test_specs_set_split_size_seed_and_level():
     ("synthetic:test", ["synthetic:train", "synthetic:eval"]),
     ("synthetic:train,size=3", ["'size=3'", "n=", "seed=", "level="]),
     ("synthetic:train,n=many", ["n must be an integer", "'many'"]),
-    ("synthetic:train,level=9", ["level 9", "1, 2, 3, 4"]),
+    ("synthetic:train,level=9", ["level 9", "1, 2, 3, 4, 5"]),
     ("synthetic:eval,n=0", ["n must be a positive integer", "0"]),
 ])
 def test_bad_specs_name_the_option_and_what_is_allowed(spec, words):
@@ -248,8 +287,9 @@ def test_bad_specs_name_the_option_and_what_is_allowed(spec, words):
 
 @pytest.mark.parametrize("options, words", [
     ({"split": "test"}, ["split 'test'", "train, eval"]),
-    ({"level": 0}, ["level 0", "1, 2, 3, 4"]),
+    ({"level": 0}, ["level 0", "1, 2, 3, 4, 5"]),
     ({"level": "2"}, ["level '2'"]),
+    ({"level": 2.0}, ["level 2.0"]),
     ({"n": 0}, ["n must be a positive integer"]),
     ({"n": -3}, ["n must be a positive integer", "-3"]),
     ({"seed": 1.5}, ["seed must be an integer"]),
@@ -276,3 +316,71 @@ def test_verify_runs_the_world_through_the_sandbox(capsys):
     assert main(["verify", "synthetic:eval,n=12,level=2", "--json", "--workers", "1"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["checked"] == 12 and report["passed"] == 12
+    assert main(["verify", "synthetic", "--limit", "5", "--json", "--workers", "1"]) == 0  # the defaults: train
+    assert json.loads(capsys.readouterr().out)["passed"] == 5
+
+
+# ---------------------------------------------------------------------------------------------- in the search
+
+
+def test_a_recorded_search_on_the_world_solves_it_and_resolves_its_spec_again(tmp_path, sandbox):
+    """The world through the search and the run store: a policy replaying the traces (with mistakes) solves most
+    problems, and the recorded spec gives back the same problems (what --resume relies on)."""
+    from o1coder.models import ScriptedGenerator
+    from o1coder.runs import RunStore, get_run, problem_results
+    from o1coder.runs.driver import planned_problems, search_problems
+    from o1coder.search.scripted import trace_policy
+
+    spec = "synthetic:eval,n=6,seed=4,level=2"
+    chosen = resolve_problem_spec(spec)
+    recipe = {"name": "scripted", "seed": 0, "search": {"rollouts": 10, "k": 3, "max_depth": 5, "few_shot": False}}
+    with RunStore(tmp_path) as store:
+        run_id = store.create_run(recipe, chosen, problem_spec=spec)
+        search_problems(store, run_id, chosen, generator=ScriptedGenerator(trace_policy(chosen, seed=1)),
+                        sandbox=sandbox, recipe=recipe)
+    run = get_run(run_id, tmp_path)
+    assert [p.to_dict() for p in planned_problems(run, tmp_path)] == [p.to_dict() for p in chosen]
+    results = problem_results(run_id, tmp_path)
+    assert len(results) == 6 and 4 <= int(results["passed"].sum()) <= 6
+    assert {p.metadata["family"] for p in chosen} == {"list-stdio", "string-2"}
+
+
+def test_the_app_shows_the_statements_of_a_run_on_the_world(monkeypatch):
+    from o1coder.paths import PROJECT_ROOT
+
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT / "app"))  # the app's own modules (ui.*), as streamlit does
+    from ui.data import problem_statements
+
+    assert problem_statements("synthetic:eval,n=5,level=2") == {p.id: p.prompt for p in _load("eval", 5, 2)}
+
+
+def test_splits_are_disjoint_across_levels_too():
+    train = {k for level in LEVELS for keys in compositions(level, "train").values() for k in keys}
+    evaluation = {k for level in LEVELS for keys in compositions(level, "eval").values() for k in keys}
+    assert not train & evaluation  # a level-3 program over several lists never reveals a level-1 eval composition
+
+
+def test_the_traces_are_warm_start_rows():
+    from o1coder.training.data import trace_rows
+
+    problems = resolve_problem_spec("synthetic:train,n=20,level=2")
+    rows = trace_rows(problems)
+    assert [r["problem_id"] for r in rows] == [p.id for p in problems]
+    for row, problem in zip(rows, problems):
+        assert problem.prompt in row["prompt"]
+        assert [r.step for r in parse_steps(row["completion"])] == trace_of(problem)
+
+
+def test_the_readme_example_is_what_the_world_makes():
+    from o1coder.loaders.synthetic.parts import AGGREGATES, FILTERS, TRANSFORMS, Use
+    from o1coder.paths import PROJECT_ROOT
+    from o1coder.reasoning.prompts import format_question
+
+    part = {p.key: p for p in FILTERS + TRANSFORMS + AGGREGATES}
+    uses = (Use(part["filter:greater"], 5), Use(part["transform:add"], 1), Use(part["aggregate:min"]))
+    problem = LEVELS[1][0].build(uses, 1, "train")
+    readme = PROJECT_ROOT.joinpath("README.md").read_text(encoding="utf-8")
+    assert problem.id == "synthetic/1/4d3260a8ccad" and problem.id in readme
+    assert " ".join(format_question(problem).split()) in " ".join(readme.split())
+    assert render_trace(trace_of(problem)).strip() in readme
+    assert problem in _load("train", capacity(1, "train"), 1)  # a problem the train split really holds

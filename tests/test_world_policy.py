@@ -8,17 +8,19 @@ import pytest
 
 from o1coder.bundled import load_bundled, trace_of
 from o1coder.evaluation.traces import TraceEvaluation, TraceScore, _read_trace, wilson_interval
-from o1coder.reasoning import render_trace
+from o1coder.reasoning import PSEUDOCODE_INSTRUCTION, render_trace
 from o1coder.training import world_policy
 from o1coder.training.world_policy import WorldPolicySpec, build_info, build_world_policy, warm_start_rows
 
 pytest.importorskip("trl")
+transformers = pytest.importorskip("transformers")
 
-SMALL_SHAPE = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 2,
-               "num_key_value_heads": 1, "max_position_embeddings": 1024}
-# A test-sized warm start: small enough for well under a minute on one thread, long enough to learn the format.
-TEST_SPEC = WorldPolicySpec(train_problems=160, vocab_size=512, shape=SMALL_SHAPE, vanilla_share=0.0,
-                            max_steps=40, batch_size=4, learning_rate=1e-2, max_length=768)
+SMALL_SHAPE = {"hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
+               "num_key_value_heads": 2, "max_position_embeddings": 1024}
+# A test-sized warm start: about 40 s of CPU on one thread (longer on a busy machine), long enough to learn the
+# step format (60 steps of 4 were not: about none of the steps parsed; 160 of 2: half).
+TEST_SPEC = WorldPolicySpec(train_problems=600, vocab_size=512, shape=SMALL_SHAPE, vanilla_share=0.0,
+                            max_steps=150, batch_size=4, learning_rate=1e-2, max_length=768)
 
 
 @pytest.mark.parametrize("name, value", [("train_problems", 0), ("max_steps", -1), ("batch_size", 1.5),
@@ -84,6 +86,7 @@ def world_problems():
     return load_problems("synthetic", split="eval", n=24, seed=11)
 
 
+@pytest.mark.slow
 def test_short_warm_start_parses_most_of_its_steps(world_problems, tmp_path, monkeypatch):
     import torch
 
@@ -94,20 +97,24 @@ def test_short_warm_start_parses_most_of_its_steps(world_problems, tmp_path, mon
     from o1coder.models.transformers_backend import TransformersGenerator
 
     monkeypatch.setattr(world_policy, "WORLD_POLICY", TEST_SPEC)
+    threads = torch.get_num_threads()
     folder = build_world_policy()  # the default spec and folder: what `model.name_or_path: tiny-world` resolves to
     assert resolve_model_path("tiny-world") == str(folder) == str(world_policy.world_policy_dir())
     info = build_info(folder)
     assert info["spec"] == TEST_SPEC.to_dict() and info["steps"] == TEST_SPEC.max_steps
     assert info["last_loss"] < info["first_loss"] / 3  # it learnt (random init starts near log(vocab) ~ 6)
     config = json.loads((folder / "config.json").read_text())
-    assert (config["hidden_size"], config["vocab_size"]) == (64, 512)
+    assert (config["hidden_size"], config["num_hidden_layers"]) == (128, 2)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+    assert len(tokenizer(PSEUDOCODE_INSTRUCTION, add_special_tokens=False)["input_ids"]) == 1
+    assert len(tokenizer) <= config["vocab_size"] <= TEST_SPEC.vocab_size + 64  # the world's vocabulary, not tiny's
 
     generator = TransformersGenerator.from_pretrained(str(folder), max_batch_size=24)
     with Sandbox(workers=1) as sandbox:
         evaluation = evaluate_traces(generator, world_problems, sandbox,
                                      SamplingParams(temperature=0.0, max_new_tokens=320, seed=0))
     assert evaluation.step_parse_rate >= 0.7, evaluation.scores
-    assert torch.get_num_threads() >= 1
+    assert torch.get_num_threads() == threads  # the build restored the caller's thread count
 
     def rebuild(*args):
         raise AssertionError("rebuilt although a finished build of the same spec exists")
@@ -116,3 +123,35 @@ def test_short_warm_start_parses_most_of_its_steps(world_problems, tmp_path, mon
     assert build_world_policy() == folder  # cached: the demo, notebooks and app reuse it
     with pytest.raises(AssertionError, match="rebuilt"):  # another spec is another policy
         build_world_policy(spec=WorldPolicySpec(**{**TEST_SPEC.to_dict(), "max_steps": 41}))
+
+
+def test_instructions_are_one_token_and_round_trip():
+    pytest.importorskip("tokenizers")
+    from o1coder.models.tiny import train_tokenizer
+    from o1coder.reasoning import VANILLA_INSTRUCTION
+    from o1coder.training.world_policy import INSTRUCTION_TOKENS, tokenizer_corpus
+
+    rows = warm_start_rows(load_bundled("train")[:6], vanilla_share=0.5)
+    plain = train_tokenizer(tokenizer_corpus(rows), 400)
+    tokenizer = train_tokenizer(tokenizer_corpus(rows), 400, INSTRUCTION_TOKENS)
+    assert len(tokenizer.encode(PSEUDOCODE_INSTRUCTION).ids) == 1
+    assert len(tokenizer.encode(VANILLA_INSTRUCTION).ids) == 1
+    for row, saved in ((rows[0], 100), (rows[-1], 10)):  # a pseudocode row, a vanilla row (shorter instruction)
+        ids = tokenizer.encode(row["prompt"] + row["completion"]).ids
+        assert tokenizer.decode(ids) == row["prompt"] + row["completion"]
+        assert len(ids) < len(plain.encode(row["prompt"] + row["completion"]).ids) - saved
+
+
+def test_tiny_world_recipe_sections_are_valid():
+    from o1coder.config import load_recipe, model_config
+    from o1coder.evaluation.config import eval_config
+    from o1coder.search.config import search_config
+    from o1coder.tcg import tcg_config
+    from o1coder.training.config import loop_config, training_config
+
+    recipe = load_recipe("tiny-world")
+    assert model_config(recipe).name_or_path == "tiny-world"
+    assert search_config(recipe).few_shot is False and eval_config(recipe).few_shot is False  # trained zero-shot
+    assert (tcg_config(recipe).lora_r, training_config(recipe).method) == (16, "dpo")
+    assert (loop_config(recipe).train_problems, loop_config(recipe).eval_problems) == ("synthetic:train",
+                                                                                      "synthetic:eval")

@@ -114,7 +114,8 @@ def problem_statements(spec: str | None) -> dict[str, str]:
     if not spec:
         return {}
     name, _, path = spec.partition(":")
-    if name != "bundled" and (not path or name in ("mbppplus", "humanevalplus") or not Path(path).is_file()):
+    offline = name in ("bundled", "synthetic")  # our own problems, or the generated world (seconds for thousands)
+    if not offline and (not path or name in ("mbppplus", "humanevalplus") or not Path(path).is_file()):
         return {}  # the hub, or a loader that needs the sandbox: not worth it for a caption
     try:
         from o1coder.bundled import resolve_problem_spec

@@ -125,7 +125,8 @@ def _search_form(where: str) -> None:
                               index=recipes.index("tiny-cpu") if "tiny-cpu" in recipes else 0)
         recipe_path = c1.text_input("YAML file (for 'a YAML file…')", key="form_recipe_path")
         problems = c2.text_input("Problems", "bundled:train", key="form_problems",
-                                 help="bundled, bundled:train, bundled:eval, NAME:PATH (e.g. "
+                                 help="bundled, bundled:train, bundled:eval, synthetic:train or synthetic:eval (e.g. "
+                                      "synthetic:eval,n=50,level=2), NAME:PATH (e.g. "
                                       "mbpp:../shared/data/mbpp.jsonl) or NAME (the hub)")
         limit = c2.number_input("Limit (0: all)", min_value=0, value=3, step=1, key="form_limit")
         backend = c3.selectbox("Model backend", ["(recipe's)", "transformers", "vllm", "openai"], key="form_backend")

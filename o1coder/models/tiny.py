@@ -28,6 +28,7 @@ import shutil
 import sysconfig
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from o1coder import paths
@@ -88,21 +89,22 @@ def tiny_model_dir() -> Path:
 
 def build_tiny_model(out_dir: str | os.PathLike | None = None, force: bool = False, *,
                      texts: list[str] | None = None, vocab_size: int = VOCAB_SIZE,
-                     shape: dict[str, int] | None = None) -> Path:
+                     shape: dict[str, int] | None = None, added_tokens: Sequence[str] = ()) -> Path:
     """Build the tiny model (tokenizer + weights) into ``out_dir`` unless a finished build is already there.
 
     Returns the folder, loadable with ``from_pretrained`` and by every backend that takes a local path.
     ``force=True`` rebuilds even when a finished build exists (the result is byte-identical: everything is seeded).
     A variant: ``texts`` replaces the tokenizer corpus, ``vocab_size`` its size, ``shape`` overrides keys of
-    :data:`MODEL_SHAPE`; a cached build made from other settings is rebuilt.
+    :data:`MODEL_SHAPE`, ``added_tokens`` are whole strings that become one token each (e.g. a prompt's fixed
+    instruction, which every training row repeats); a cached build made from other settings is rebuilt.
     """
     target = Path(out_dir) if out_dir is not None else tiny_model_dir()
     unknown = sorted(set(shape or {}) - set(MODEL_SHAPE))
     if unknown:
         raise ValueError(f"unknown tiny model shape key(s) {unknown}; known: {sorted(MODEL_SHAPE)}")
-    variant = {} if texts is None and not shape and vocab_size == VOCAB_SIZE else {
+    variant = {} if texts is None and not shape and vocab_size == VOCAB_SIZE and not added_tokens else {
         "texts": list(texts) if texts is not None else corpus_texts(), "vocab_size": vocab_size,
-        "shape": {**MODEL_SHAPE, **(shape or {})}}
+        "shape": {**MODEL_SHAPE, **(shape or {})}, "added_tokens": list(added_tokens)}
     identity = build_identity(**variant) if variant else None
     if not force and is_built(target, identity):
         return target
@@ -117,9 +119,12 @@ def build_tiny_model(out_dir: str | os.PathLike | None = None, force: bool = Fal
     return target
 
 
-def build_identity(texts: list[str], vocab_size: int, shape: dict[str, int]) -> dict:
+def build_identity(texts: list[str], vocab_size: int, shape: dict[str, int], added_tokens: Sequence[str] = ()) -> dict:
     """What makes two builds the same (recorded in the marker): the corpus hash, the vocabulary and the shape."""
-    return {"corpus_sha256": _corpus_hash(texts), "vocab_size": vocab_size, "shape": dict(sorted(shape.items()))}
+    identity = {"corpus_sha256": _corpus_hash(texts), "vocab_size": vocab_size, "shape": dict(sorted(shape.items()))}
+    if added_tokens:
+        identity["added_tokens_sha256"] = _corpus_hash(list(added_tokens))
+    return identity
 
 
 def is_built(folder: Path, identity: dict | None = None) -> bool:
@@ -163,9 +168,10 @@ def corpus_texts() -> list[str]:
     return texts
 
 
-def train_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE):
-    """A byte-level BPE ``tokenizers.Tokenizer`` with Qwen2's normaliser, pre-tokeniser and decoder."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+def train_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE, added_tokens: Sequence[str] = ()):
+    """A byte-level BPE ``tokenizers.Tokenizer`` with Qwen2's normaliser, pre-tokeniser and decoder; each of
+    ``added_tokens`` is then one more token, matched verbatim before pre-tokenisation."""
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.BPE(unk_token=None, fuse_unk=False, byte_fallback=False))
     tokenizer.normalizer = normalizers.NFC()
@@ -184,11 +190,13 @@ def train_tokenizer(texts: list[str], vocab_size: int = VOCAB_SIZE):
         show_progress=False,
     )
     tokenizer.train_from_iterator(texts, trainer=trainer)
+    if added_tokens:
+        tokenizer.add_tokens([AddedToken(text, normalized=False, special=False) for text in added_tokens])
     return tokenizer
 
 
 def _build_into(folder: Path, texts: list[str] | None = None, vocab_size: int = VOCAB_SIZE,
-                shape: dict[str, int] | None = None) -> None:
+                shape: dict[str, int] | None = None, added_tokens: Sequence[str] = ()) -> None:
     texts = corpus_texts() if texts is None else texts
     shape = MODEL_SHAPE if shape is None else shape
     try:
@@ -198,7 +206,7 @@ def _build_into(folder: Path, texts: list[str] | None = None, vocab_size: int = 
         raise ImportError("building the tiny model needs transformers: pip install 'o1coder[train]'") from error
 
     hf_tokenizer = transformers.Qwen2TokenizerFast(
-        tokenizer_object=train_tokenizer(texts, vocab_size),
+        tokenizer_object=train_tokenizer(texts, vocab_size, added_tokens),
         eos_token=EOS_TOKEN,
         pad_token=PAD_TOKEN,
         unk_token=None,
@@ -233,7 +241,7 @@ def _build_into(folder: Path, texts: list[str] | None = None, vocab_size: int = 
         if bars:
             hf_logging.enable_progress_bar()
 
-    info = {"version": TINY_VERSION, **build_identity(texts, vocab_size, shape),
+    info = {"version": TINY_VERSION, **build_identity(texts, vocab_size, shape, added_tokens),
             "transformers": transformers.__version__}
     (folder / MARKER).write_text(json.dumps(info, indent=2) + "\n")
 

@@ -19,7 +19,7 @@ RUNS_DIR_HELP = "runs directory (default: $O1CODER_RUNS_DIR, else data/runs)"
 
 
 def add_training_parsers(sub) -> None:
-    """Add the ``sft``, ``rl``, ``loop`` and ``demo`` verbs to the ``o1coder`` sub-command parser ``sub``."""
+    """Add the ``sft``, ``rl``, ``loop``, ``demo`` and ``warm-start`` verbs to the ``o1coder`` sub-command parser ``sub``."""
 
     def common(p, problems_help: str):
         p.add_argument("--recipe", default="tiny-cpu", help="preset name or YAML file (default tiny-cpu)")
@@ -80,6 +80,16 @@ def add_training_parsers(sub) -> None:
     d.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value of the demo's recipe (repeatable)")
     d.set_defaults(func=_cmd_demo)
+
+    w = sub.add_parser("warm-start", help="build the tiny-world policy: the tiny model warm-started on the world",
+                       description="Trains a tokenizer on the synthetic world's training text, then SFT of a tiny "
+                       "model on the world's reasoning traces (o1coder.training.world_policy). The result is cached "
+                       "under the models folder as `tiny-world`, the model of the tiny-world recipe; every command "
+                       "that names it builds it on first use, this verb builds it now (a few minutes on a CPU).")
+    w.add_argument("--out", help="output folder (default: the cached tiny-world under $O1CODER_MODELS_DIR)")
+    w.add_argument("--force", action="store_true", help="rebuild even when a build of the same spec exists")
+    w.add_argument("--steps", type=int, help="optimizer steps (default: the recipe's, see WorldPolicySpec)")
+    w.set_defaults(func=_cmd_warm_start)
 
 
 def _recipe(args):
@@ -263,6 +273,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return 130
     print(report.describe())
     _print_summary(report.run_id, args.runs_dir)
+    return 0
+
+
+def _cmd_warm_start(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from o1coder.training.world_policy import WORLD_POLICY, build_info, build_world_policy
+
+    spec = WORLD_POLICY if args.steps is None else dataclasses.replace(WORLD_POLICY, max_steps=args.steps)
+    folder = build_world_policy(args.out, spec, force=args.force)
+    info = build_info(folder)
+    print(f"tiny-world policy in {folder}: {info['rows']} rows, {info['steps']} steps, loss "
+          f"{info['first_loss']:.3g} -> {info['last_loss']:.3g}, built in {info['seconds']:.0f} s "
+          f"({info['cpu_seconds']:.0f} s of CPU)")
     return 0
 
 

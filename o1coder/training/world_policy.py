@@ -7,7 +7,9 @@ have room to help:
 
 1. the world's training problems (``load_problems("synthetic", split="train", ...)``); their text (prompts and
    reasoning traces) is also the tokenizer's corpus: a vocabulary learnt on the world's own words spends fewer tokens
-   per trace than the generic tiny tokenizer, and every token saved is training and generation time saved;
+   per trace than the generic tiny tokenizer, and every token saved is training and generation time saved. The
+   prompts' fixed instructions (:data:`~o1coder.reasoning.PSEUDOCODE_INSTRUCTION`, the vanilla one) become one token
+   each: every row repeats them, and as BPE pieces they were two thirds of a prompt (295 -> 106 tokens);
 2. a tiny-model variant with that tokenizer and the shape of :class:`WorldPolicySpec`;
 3. SFT (TRL's SFTTrainer, through :func:`o1coder.training.sft.train_sft`) on the traces in the zero-shot pseudocode
    prompt, plus a share of vanilla answers (prose, then the code) so that Table 1's vanilla mode has an answer
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -36,33 +39,35 @@ from typing import Any
 
 from o1coder import paths
 from o1coder.problems import Problem
+from o1coder.reasoning import PSEUDOCODE_INSTRUCTION, VANILLA_INSTRUCTION
 
 logger = logging.getLogger(__name__)
 
 WORLD_POLICY_NAME = "tiny-world"
 WORLD_POLICY_VERSION = 1  # bump when the build below changes what it produces for the same spec
 MARKER = "o1coder_world_policy.json"  # written last: a folder without it is not a finished build
+INSTRUCTION_TOKENS = (PSEUDOCODE_INSTRUCTION, VANILLA_INSTRUCTION)  # each one token of the world tokenizer
 
 
 @dataclass(frozen=True)
 class WorldPolicySpec:
     """Everything that decides the warm-started policy; the marker records it, a different spec rebuilds."""
 
-    train_problems: int = field(default=2000, metadata={"help": "World training problems whose traces are the SFT "
+    train_problems: int = field(default=1400, metadata={"help": "World training problems whose traces are the SFT "
                                                                 "data (and the tokenizer's corpus)."})
     world_seed: int = field(default=0, metadata={"help": "Seed of the world's training split."})
     world_options: dict = field(default_factory=dict, metadata={
         "help": "More keyword arguments for load_problems('synthetic', ...) (e.g. a difficulty level)."})
     vocab_size: int = field(default=1024, metadata={"help": "Tokenizer vocabulary, trained on the world's text."})
     shape: dict = field(default_factory=lambda: {
-        "hidden_size": 192, "intermediate_size": 512, "num_hidden_layers": 4, "num_attention_heads": 6,
+        "hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
         "num_key_value_heads": 2, "max_position_embeddings": 2048,
     }, metadata={"help": "Qwen2 shape of the model (keys of o1coder.models.tiny.MODEL_SHAPE)."})  # fmt: skip
     vanilla_share: float = field(default=0.25, metadata={
         "help": "Share of the training problems that also get a vanilla answer row (prose, then the code)."})
     max_steps: int = field(default=600, metadata={"help": "Optimizer steps of the warm-start SFT."})
     batch_size: int = field(default=8, metadata={"help": "Rows per optimizer step."})
-    learning_rate: float = field(default=3e-3, metadata={"help": "Peak learning rate (cosine decay, 5% warm-up)."})
+    learning_rate: float = field(default=5e-3, metadata={"help": "Peak learning rate (cosine decay, 5% warm-up)."})
     max_length: int = field(default=1024, metadata={"help": "Longest training row in tokens; longer rows are "
                                                             "dropped."})
     seed: int = field(default=0, metadata={"help": "Seed of the weights' initialisation order and the data order."})
@@ -114,9 +119,23 @@ def build_world_policy(out_dir: str | os.PathLike | None = None, spec: WorldPoli
 
 
 def is_built(folder: Path, spec: WorldPolicySpec) -> bool:
-    """True when ``folder`` holds a finished build of ``spec`` by the current :data:`WORLD_POLICY_VERSION`."""
+    """True when ``folder`` holds a finished build of ``spec`` by the current :data:`WORLD_POLICY_VERSION`, trained
+    on the prompts the code builds today (a policy trained on other prompts would be asked in a format it never
+    saw)."""
     info = build_info(folder)
-    return info is not None and info.get("version") == WORLD_POLICY_VERSION and info.get("spec") == spec.to_dict()
+    return (info is not None and info.get("version") == WORLD_POLICY_VERSION and info.get("spec") == spec.to_dict()
+            and info.get("prompts") == prompt_fingerprint())
+
+
+def prompt_fingerprint() -> str:
+    """A hash of the pseudocode and vanilla prompts of one fixed problem: changes when the prompt format does."""
+    from o1coder.bundled import load_bundled
+    from o1coder.reasoning import vanilla_prompt
+    from o1coder.training.data import prompt_of
+
+    problem = load_bundled("train")[0]
+    text = prompt_of(problem) + "\0" + vanilla_prompt(problem, examples=())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def build_info(folder: str | os.PathLike) -> dict[str, Any] | None:
@@ -168,17 +187,20 @@ def _build_into(folder: Path, spec: WorldPolicySpec) -> dict[str, Any]:
     from o1coder.training.sft import train_sft
 
     logger.info("building the world policy (a few minutes on a CPU, once): %s", spec)
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     rows = warm_start_rows(world_training_problems(spec), spec.vanilla_share)
     base = build_tiny_model(folder / "base", texts=tokenizer_corpus(rows), vocab_size=spec.vocab_size,
-                            shape=spec.shape)
+                            shape=spec.shape, added_tokens=INSTRUCTION_TOKENS)
     sft = {"learning_rate": spec.learning_rate, "max_steps": spec.max_steps,
            "per_device_train_batch_size": spec.batch_size, "lr_scheduler_type": "cosine", "warmup_steps": 0.05,
            "disable_tqdm": True}
     config = TrainingConfig(lora=False, max_length=spec.max_length, seed=spec.seed, sft=sft)
     with _torch_threads(spec.threads):
         result = train_sft(rows, base, folder / "policy", config, ModelConfig(name_or_path=str(base)))
-    info = {"version": WORLD_POLICY_VERSION, "spec": spec.to_dict(), "seconds": round(time.monotonic() - start, 1),
+    info = {"version": WORLD_POLICY_VERSION, "spec": spec.to_dict(), "prompts": prompt_fingerprint(),
+            "seconds": round(time.monotonic() - start, 1),
+            # CPU time of this process: what the wall time would be on an idle core (a shared machine's is longer)
+            "cpu_seconds": round(time.process_time() - cpu_start, 1),
             "rows": len(rows), "steps": result.metrics["steps"], "first_loss": result.metrics["first_loss"],
             "last_loss": result.metrics["last_loss"]}  # fmt: skip
     (folder / "policy" / MARKER).write_text(json.dumps(info, indent=2) + "\n")

@@ -12,8 +12,10 @@ program and a reasoning trace (one structure step, one or two refine steps, one 
    tiny model on a CPU in minutes;
 2. the same pipelines as stdin/stdout programs, and chains of 2 string rewrites;
 3. two chained transforms, programs answering several lists, chains of 3 rewrites;
-4. nested reductions over a list of lists (5 parts), programs with two chained transforms over several lists,
-   chains of 4 rewrites: long exact compositions that still challenge a 1.5B-7B model.
+4. nested reductions over a list of lists (4-5 parts), programs with two chained transforms over several lists,
+   chains of 4 rewrites;
+5. nested reductions read from stdin with up to two row transforms (5-6 parts), three chained transforms, chains
+   of 5 rewrites: long exact compositions meant to challenge a 1.5B-7B model.
 
 **Splits: held out by composition.** A problem's split depends only on its *composition*: its family group and the
 sorted, slot-qualified names of its parts, without constants and without order (``list|aggregate:sum,filter:even,
@@ -39,8 +41,11 @@ import functools
 import random
 from dataclasses import dataclass
 
-from o1coder.loaders.synthetic.families import Family, GridProblems, ListProblems, StringProblems, digest
+from o1coder.loaders.synthetic.family import Family, digest
+from o1coder.loaders.synthetic.grids import GridProblems
+from o1coder.loaders.synthetic.lists import ListProblems
 from o1coder.loaders.synthetic.parts import Part, Use
+from o1coder.loaders.synthetic.strings import StringProblems
 from o1coder.problems import Problem
 
 SPLITS = ("train", "eval")
@@ -54,6 +59,7 @@ LEVELS: dict[int, tuple[Family, ...]] = {
     2: (ListProblems((0, 1), "stdio"), StringProblems(2)),
     3: (ListProblems((2,), "function"), ListProblems((0, 1), "cases"), StringProblems(3)),
     4: (GridProblems(), ListProblems((2,), "cases"), StringProblems(4)),
+    5: (GridProblems((1, 2), "stdio"), ListProblems((3,), "function"), StringProblems(5)),
 }
 
 SPEC_OPTIONS = ("n", "seed", "level")
@@ -85,7 +91,7 @@ class _Pool:
         return total
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pools(level: int, split: str) -> tuple[_Pool, ...]:
     return tuple(_Pool(family, tuple(c for c in family.compositions() if split_of(family.composition_key(c)) == split))
                  for family in LEVELS[level])
@@ -147,7 +153,7 @@ def _check(*, split, level, n=None, seed=0) -> None:
     """Raise a ValueError naming the bad option and what is allowed."""
     if split not in SPLITS:
         raise ValueError(f"unknown synthetic split {split!r}; expected one of {', '.join(SPLITS)}")
-    if isinstance(level, bool) or level not in LEVELS:
+    if isinstance(level, bool) or not isinstance(level, int) or level not in LEVELS:
         raise ValueError(f"unknown synthetic level {level!r}; expected one of {', '.join(map(str, LEVELS))}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"synthetic option seed must be an integer, got {seed!r}")

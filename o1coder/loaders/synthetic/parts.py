@@ -17,6 +17,7 @@ that name the current values in a clause, and ``{src}`` for the list a filter re
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class Use:
     k: Any = None
 
     def fill(self, template: str, **fields) -> str:
+        """``template`` with ``{k}`` (or ``{a}``/``{b}`` for a pair of letters) and ``fields`` filled in."""
         if isinstance(self.k, tuple):
             return template.format(a=self.k[0], b=self.k[1], k=self.k, **fields)
         return template.format(k=self.k, **fields)
@@ -78,9 +80,8 @@ class Use:
 
     @property
     def tag(self) -> str:
-        if isinstance(self.k, tuple):
-            return self.fill(self.part.tag or self.part.name)
-        return self.fill(self.part.tag or self.part.name).replace("-", "m")
+        """A short word for function names (``gt5``, ``sq``): constants are positive, so tags are identifiers."""
+        return self.fill(self.part.tag or self.part.name)
 
 
 # ------------------------------------------------------------------------------------------- lists of integers
@@ -103,6 +104,11 @@ FILTERS: tuple[Part, ...] = (
     Part("filter", "multiple", ("divisible by {k}", "a multiple of {k}"), "the numbers in {src} divisible by {k}",
          "x % {k} == 0", "x % {k} == 0", lambda x, k: x % k == 0, constants=(3, 4, 5), tag="div{k}"),
 )
+
+KEEP_ALL = Part("filter", "all", ("any number",), "the numbers in {src}", "True", "True", lambda x: True)
+UNCHANGED = Part("transform", "unchanged", ("leave {each} as it is",), "each value", "x", "x", lambda x: x)
+"""Not parts of any problem: what a filter, or a transform or rewrite, is replaced by to ask "would the answer
+change without it?" when the tests are drawn."""
 
 TRANSFORMS: tuple[Part, ...] = (
     Part("transform", "square", ("square {each}", "replace {each} by its square"), "each value squared",
@@ -157,31 +163,51 @@ ROW_AGGREGATES = tuple(p for p in AGGREGATES if p.name in ("sum", "count", "max"
 """What a row of a nested problem may be reduced to: one number, whatever the row holds."""
 
 RESULT_TRANSFORMS = tuple(p for p in TRANSFORMS if p.name in ("negate", "add", "subtract", "multiply"))
-RESULT_AGGREGATES = tuple(p for p in AGGREGATES if p.name != "count")
+RESULT_AGGREGATES = tuple(p for p in AGGREGATES if p.name not in ("count", "product"))
 """The second stage of a nested problem changes the row results one to one and reduces them. It has no filter and
 no many-to-one transform: the row results are often all even, all non-negative or all zero-or-odd (the sum of
 squared even numbers...), so a filter or an absolute value there would often drop everything or do nothing, and
-the answer would not depend on the input. Counting the results would only count the rows."""
+the answer would not depend on the input. Counting the results would only count the rows, and their product is
+mostly 0 (a row with nothing kept gives 0)."""
 
 
 def list_compatible(filters, transforms, aggregate) -> bool:
     """Whether a list composition does something that its parts do not already do with one part fewer.
 
     The rules remove compositions whose answer never depends on one of their parts (the count of squared values is
-    the count of values; the absolute value of a positive number is the number) or that cancel out (square after
-    negate, add after subtract). They are part-level rules, so a split's capacity is an exact product.
+    the count of values; the absolute value of a number known to be non-negative is the number; a sum does not
+    care whether zeros, still zero after the transforms, were kept) or whose parts cancel out (square after negate,
+    add after subtract). They are part-level rules, so a split's capacity is an exact product.
     """
     names = [t.name for t in transforms]
     if aggregate.name == "count" and names:
         return False
     if len(set(names)) != len(names):
         return False
-    for first, second in zip(names, names[1:]):
+    for first, second in itertools.pairwise(names):
         if (first, second) in _CANCELLING:
             return False
-    if names and names[0] == "abs" and any(f.name in ("positive", "greater") for f in filters):
-        return False
-    return True
+    nonnegative = any(f.name in ("positive", "greater") for f in filters)
+    for name in names:
+        if name == "abs" and nonnegative:
+            return False
+        nonnegative = name in ("square", "abs") or (nonnegative and name in ("add", "multiply"))
+    return not any(f.name == "nonzero" for f in filters) or _keeps_zeros_useful(names, aggregate.name)
+
+
+def _keeps_zeros_useful(names: list[str], aggregate: str) -> bool:
+    """Whether dropping the zeros can change the answer: not when zeros stay zero (no add or subtract) and the
+    aggregate cannot see a zero (a sum; a maximum of values never below zero; a minimum of values never above)."""
+    if any(n in ("add", "subtract") for n in names):
+        return True
+    sign = None  # what every transformed value is known to be: "nonneg", "nonpos" or unknown
+    for name in names:
+        if name in ("square", "abs"):
+            sign = "nonneg"
+        elif name == "negate" and sign:
+            sign = "nonpos" if sign == "nonneg" else "nonneg"
+    return not (aggregate == "sum" or (aggregate == "max" and sign == "nonneg")
+                or (aggregate == "min" and sign == "nonpos"))
 
 
 _CANCELLING = {("square", "abs"), ("abs", "square"), ("negate", "square"), ("negate", "abs"), ("add", "subtract"),
@@ -246,7 +272,8 @@ def rewrites_compatible(chain) -> bool:
         return False
     if {"reverse_words", "sort_words"} <= set(names):  # sorting makes the earlier word order irrelevant
         return False
-    return True
+    # a replacement after a shift: the letters to replace may all have been shifted away
+    return not ("shift" in names and "replace" in names and names.index("shift") < names.index("replace"))
 
 
 WORDS: tuple[str, ...] = (
@@ -254,8 +281,8 @@ WORDS: tuple[str, ...] = (
     "bottle", "school", "kitten", "summer", "winter", "green", "little", "happy", "sweet", "ball", "book", "door",
     "hill", "cat", "dog", "sun", "map", "pen", "cup", "red", "sky", "fly", "bird", "fish", "glass", "small", "tall",
     "puppy", "mirror", "pepper", "butter", "dinner", "rabbit", "yellow", "silly", "sleep", "boot", "add", "strength",
-    "rhythm", "sprints", "crafts",
+    "rhythm", "sprints", "crafts", "go", "by", "my", "up", "on", "we", "hi", "ox", "do", "no",
 )
 """Lower-case words for string problems: every word has a consonant (so removing vowels never empties a word), many
 have repeated letters (so removing repeats does something), a few keep five consonants (so removing vowels and
-then short words can leave something)."""
+then short words can leave something), and some are short (so removing short words does something)."""
