@@ -42,10 +42,6 @@ SYNTHETIC = {
 }
 """The synthetic demo's sizes (``demo_recipe(sizes=...)`` takes a dict that changes some of them)."""
 
-MODEL_SHAPE = {"hidden_size": 128, "intermediate_size": 256, "num_hidden_layers": 2, "num_attention_heads": 4,
-               "num_key_value_heads": 2, "max_position_embeddings": 2048}
-"""The demo policy's shape: smaller than tiny-world's, since the demo trains and evaluates it four times over."""
-
 SYNTHETIC_OVERRIDES: tuple[str, ...] = (
     "search.few_shot=false", "search.rollouts=6", "search.max_depth=4", "sampling.temperature=0.8",
     "sampling.max_new_tokens=128", "loop.evaluator=traces", "loop.eval_max_tokens=320", "loop.baseline=true", "loop.prm=true", "loop.threads=1", "loop.aspr_samples=4",
@@ -90,9 +86,11 @@ class DemoReport:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)  # stage -> seconds at its end
     messages: dict[str, str] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # CPU time of this process: about the wall time on an idle machine (sandbox aside)
 
     def describe(self) -> str:
-        lines = [f"demo loop {self.run_id} finished in {self.seconds:.0f} s (runs in {self.runs_dir})"]
+        lines = [f"demo loop {self.run_id} finished in {self.seconds:.0f} s, {self.cpu_seconds:.0f} s of CPU "
+                 f"(runs in {self.runs_dir})"]
         lines += [f"  {stage:<16} done at {at:6.1f} s: {self.messages.get(stage, '')}"
                   for stage, at in self.stages.items()]
         lines.append("watch or inspect it with `make app` (Runs page, then Metrics: the learning curve), or "
@@ -109,6 +107,8 @@ def synthetic_overrides(seed: int, sizes: dict | None = None) -> list[str]:
     """The sized and seeded part of the synthetic demo's recipe. The self-play problems come from another world
     seed than the warm-start ones, so they are new to the warm-started policy (same split: compositions the eval
     split never holds); every round searches the same self-play problems, as the loop does."""
+    from o1coder.training.world_policy import WORLD_POLICY  # the tiny-world recipe's learning rate and batch
+
     s = {**SYNTHETIC, **(sizes or {})}
     unknown = sorted(set(s) - set(SYNTHETIC))
     if unknown:
@@ -116,8 +116,8 @@ def synthetic_overrides(seed: int, sizes: dict | None = None) -> list[str]:
     return [
         f"loop.rounds={s['rounds']}",
         f"loop.warm_start=synthetic:train,n={s['warm_start_problems']},seed={seed}",
-        (f"loop.warm_start_sft={{max_steps: {s['warm_start_steps']}, learning_rate: 3.0e-3, "
-         "lr_scheduler_type: cosine, warmup_steps: 0.05}"),
+        (f"loop.warm_start_sft={{max_steps: {s['warm_start_steps']}, learning_rate: {WORLD_POLICY.learning_rate}, "
+         f"per_device_train_batch_size: {WORLD_POLICY.batch_size}, lr_scheduler_type: cosine, warmup_steps: 0.05}}"),
         f"loop.train_problems=synthetic:train,n={s['train_problems']},seed={seed + 1_000_003}",
         "loop.train_limit=null",
         f"loop.eval_problems=synthetic:eval,n={s['eval_problems']},seed={seed}",
@@ -157,12 +157,18 @@ def initial_model(recipe: dict, problems: str, seed: int) -> Path:
     else:
         from o1coder.training.config import loop_config
         from o1coder.training.rounds import resolve
-        from o1coder.training.world_policy import WORLD_POLICY, tokenizer_corpus, warm_start_rows
+        from o1coder.training.world_policy import (
+            INSTRUCTION_TOKENS,
+            WORLD_POLICY,
+            tokenizer_corpus,
+            warm_start_rows,
+        )
 
+        # the tiny-world policy's tokenizer and shape (o1coder.training.world_policy), before its warm start
         rows = warm_start_rows(resolve(loop_config(recipe).warm_start), vanilla_share=0.0)
         base = build_tiny_model(paths.models_dir() / "demo" / f"world-base-{_digest(recipe)}",
                                 texts=tokenizer_corpus(rows), vocab_size=WORLD_POLICY.vocab_size,
-                                shape=MODEL_SHAPE)
+                                shape=WORLD_POLICY.shape, added_tokens=INSTRUCTION_TOKENS)
     return base if seed == 0 else reinitialised(base, seed)
 
 
@@ -194,7 +200,7 @@ def run_demo(runs_dir: str | Path | None = None, *, progress: Callable[[str, str
     from o1coder import paths
     from o1coder.loop import run_loop
 
-    start = time.monotonic()
+    start, cpu_start = time.monotonic(), time.process_time()
     stages: dict[str, float] = {}
     messages: dict[str, str] = {}
 
@@ -212,7 +218,8 @@ def run_demo(runs_dir: str | Path | None = None, *, progress: Callable[[str, str
     recipe["model"]["name_or_path"] = str(initial_model(recipe, problems, seed))
     note("model", f"done: initial weights (seed {seed}) in {recipe['model']['name_or_path']}")
     run_id = run_loop(recipe, runs_dir=runs_dir, progress=note)
-    return DemoReport(run_id, paths.runs_dir(runs_dir), time.monotonic() - start, stages, messages)
+    return DemoReport(run_id, paths.runs_dir(runs_dir), time.monotonic() - start, stages, messages,
+                      time.process_time() - cpu_start)
 
 
 def _digest(recipe: dict) -> str:
