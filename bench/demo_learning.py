@@ -126,7 +126,8 @@ def main() -> int:
         summary = text[text.find("demo loop "):] if "demo loop " in text else text[-3000:]
         print(summary.rstrip())
         if code != 0:
-            print(f"seed {seed}: the demo failed with exit code {code} after {seconds:.0f} s (log: {runs / 'demo.log'})")
+            print(f"seed {seed}: the demo failed with exit code {code} after {seconds:.0f} s "
+                  f"(log: {runs / 'demo.log'})")
             return 1
         results.append(report(seed, runs, seconds, first))
         if args.figure and len(results) == 1:

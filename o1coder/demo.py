@@ -44,8 +44,8 @@ SYNTHETIC = {
 
 SYNTHETIC_OVERRIDES: tuple[str, ...] = (
     "search.few_shot=false", "search.rollouts=6", "search.max_depth=4", "sampling.temperature=0.8",
-    "sampling.max_new_tokens=128", "loop.evaluator=traces", "loop.eval_max_tokens=320", "loop.baseline=true", "loop.prm=true", "loop.threads=1", "loop.aspr_samples=4",
-    "loop.compare_best_of_n=true",
+    "sampling.max_new_tokens=128", "loop.evaluator=traces", "loop.eval_max_tokens=320", "loop.baseline=true",
+    "loop.prm=true", "loop.threads=1", "loop.aspr_samples=4", "loop.compare_best_of_n=true",
     ("training.sft={learning_rate: 1.0e-3, num_train_epochs: 2, per_device_train_batch_size: 8, "
      "lr_scheduler_type: constant, disable_tqdm: true}"),
     ("training.dpo={learning_rate: 2.0e-4, beta: 0.1, num_train_epochs: 1, per_device_train_batch_size: 4, "

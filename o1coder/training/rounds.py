@@ -154,7 +154,8 @@ def evaluate_with_traces(store: RunStore, problems: Sequence[Problem], spec: str
     """Held-out Pass@1 of whole sampled traces, greedy, many problems per generation batch
     (:func:`o1coder.evaluation.traces.evaluate_traces`), recorded as an ``eval`` run of the store with one result
     per problem (the answer and its hidden-test verdict), resumable problem by problem like a search;
-    ``max_tokens`` bounds a trace (default: the search's step tokens times its depth). Returns the run id. Greedy: the curve then moves only when the policy does, not with sampling noise."""
+    ``max_tokens`` bounds a trace (default: the search's step tokens times its depth). Returns the run id.
+    Greedy: the curve then moves only when the policy does, not with sampling noise."""
     import dataclasses
     import time
 
