@@ -7,7 +7,8 @@ policy, evaluate, and again.
 Stages, each finished before the next starts (``loop:`` section, :class:`o1coder.training.LoopConfig`):
 
 - ``baseline``: evaluate the initial policy on the held-out problems (optional);
-- ``warm_start``: SFT on stored reasoning traces (optional; the demo teaches the tiny model the step format);
+- ``warm_start``: SFT on stored reasoning traces (optional; the demo teaches the tiny model the step format),
+  then ``warm_start/eval``: the warm-started policy on the held-out problems (policy version 1);
 - per round t: ``t/search`` (the training problems, searched with the current policy into a run of the store),
   ``t/data`` (trees of rounds 0..t merged: D+, D_process and sibling pairs as JSON lines with lineage),
   ``t/prm`` (o1coder.prm on the merged trees; skipped with a note when there is nothing to learn: r = []),
@@ -16,13 +17,17 @@ Stages, each finished before the next starts (``loop:`` section, :class:`o1coder
 The loop is a run of the store (``kind = "loop"``); its files are in ``<runs dir>/loop/<run id>/`` (``init/``,
 ``round-T/{policy,sft,prm,datasets}``) with ``loop_state.json`` (:mod:`o1coder.runs.loop_state`), rewritten
 atomically after every stage. Metrics of the loop run: ``loop/pass@1`` at step = policy version (0: the initial
-policy, t + 1: after round t); ``loop/round``, ``loop/alpha``, ``loop/search_pass_rate``, ``loop/d_plus``,
-``loop/d_process``, ``loop/pairs``, ``loop/prm_rows``, ``loop/prm_loss``, ``loop/sft_loss``, ``loop/rl_loss`` and
-``loop/rl_reward`` (GRPO) at step = round t; ``loop/warm_start_loss`` at step 0.
+policy, 1: after the warm start when there is one, then one per round), with its 95% interval and counts, ASPR,
+MCTS vs best-of-N at equal tokens, the share of D+ that search alone found and the PRM's AUC on held-out trees
+(:mod:`o1coder.training.loop_metrics` names and defines each); ``loop/round``, ``loop/alpha``,
+``loop/search_pass_rate``, ``loop/d_plus``, ``loop/d_process``, ``loop/pairs``, ``loop/prm_rows``,
+``loop/prm_loss``, ``loop/sft_loss``, ``loop/rl_loss`` and ``loop/rl_reward`` (GRPO) at step = round t;
+``loop/warm_start_loss`` at step 0.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from collections.abc import Callable
@@ -32,6 +37,7 @@ from typing import Any
 from o1coder.runs.lineage import check_contamination
 from o1coder.runs.loop_state import LoopState, loop_dir
 from o1coder.trainkit import TrainResult
+from o1coder.training import loop_metrics as M
 from o1coder.training import rounds as R
 from o1coder.training.config import loop_config, training_config
 from o1coder.training.rewards import outcome_rule, reward_tests_for
@@ -41,7 +47,9 @@ log = logging.getLogger(__name__)
 ALLOW_OPTION = "--allow-contamination (loop.allow_contamination: true)"
 
 Progress = Callable[[str, str], None]
-"""``progress(stage, message)``: a stage starts ("start"), ends ("done: ...") or is skipped ("skipped: why")."""
+"""``progress(stage, message)``: a stage starts ("start"), ends ("done: ...") or is skipped ("skipped: why").
+When the callable also has ``advance(stage, done, total, unit)`` (:class:`o1coder.console.StageConsole`), search
+stages report each finished problem through it."""
 
 
 def run_loop(recipe: dict[str, Any] | None = None, *, rounds: int | None = None, runs_dir: str | Path | None = None,
@@ -133,6 +141,7 @@ class _Loop:
             self.stage("baseline", self.evaluate, "baseline", 0)
         if self.config.warm_start:
             self.stage("warm_start", self.warm_start)
+            self.stage("warm_start/eval", self.evaluate, "warm_start/eval", 1)
         if self.config.tcg == "once":
             self.stage("tcg", self.train_tcg, "tcg", self.state.folder / "init" / "tcg")
         for t in range(self.state.rounds):
@@ -145,7 +154,7 @@ class _Loop:
             if t == 0 and self.config.sft_round0:
                 self.stage(f"{t}/sft", self.sft_round0, t)
             self.stage(f"{t}/rl", self.update_policy, t)
-            self.stage(f"{t}/eval", self.evaluate, f"{t}/eval", t + 1)
+            self.stage(f"{t}/eval", self.evaluate, f"{t}/eval", self.version_after(t))
 
     def stage(self, key: str, body: Callable[..., str], *args) -> None:
         """Run ``body(*args)`` unless the state says ``key`` is done; the body marks it done when it finishes."""
@@ -206,8 +215,9 @@ class _Loop:
         run_id = self.search_into(key, self.config.train_problems, self.config.train_limit, recipe)
         rate = _run_info(run_id, self.runs_dir).pass_rate
         self.log(t, {"loop/search_pass_rate": rate})
-        self.state.finish(key, metrics={"run": run_id, "pass_rate": rate})
-        return f"done: run {run_id}, pass rate {_pct(rate)}"
+        compared = self.compare_best_of_n(t, run_id) if self.config.compare_best_of_n else {}
+        self.state.finish(key, metrics={"run": run_id, "pass_rate": rate, **compared})
+        return f"done: run {run_id}, pass rate {_pct(rate)}" + _versus(compared)
 
     def merge_data(self, t: int) -> str:
         from o1coder.search.datasets import pair_rows, process_rows
@@ -241,12 +251,15 @@ class _Loop:
                             limit=self.config.train_limit, out=out)
         folder, metrics = result.output_dir, result.metrics
         self.log(t, {"loop/prm_rows": metrics.get("rows"), "loop/prm_loss": metrics.get("loss")})
+        if folder is not None:
+            metrics = {**metrics, **self.prm_auc(t, folder)}
         self.state.finish(key, output=folder, metrics=metrics)
         if folder is None:
             log.warning("round %d: no PRM trained (%s); process rewards are [] and phi ranks by R alone", t,
                         metrics["skipped"])
             return f"skipped: {metrics['skipped']} (r = [])"
-        return f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
+        return (f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
+                + (f", AUC on held-out trees {_num(metrics.get('loop/prm_auc'))}" if "loop/prm_auc" in metrics else ""))
 
     def sft_round0(self, t: int) -> str:
         from o1coder.training.data import in_chat_form
@@ -323,9 +336,12 @@ class _Loop:
         out = self.fresh(self.state.folder / "init" / "policy")
         rows_file = self.state.folder / "init" / "warm_start.jsonl"
         R.write_jsonl(rows_file, rows)
-        result = self.train("sft", "warm_start", lambda: train_sft(rows, self.state.policy, out, self.training,
+        # loop.warm_start_sft overrides training.sft for this stage only (here and in a launched job's recipe)
+        training = dataclasses.replace(self.training, sft={**self.training.sft, **self.config.warm_start_sft})
+        recipe = {**self.recipe, "training": {**(self.recipe.get("training") or {}), "sft": training.sft}}
+        result = self.train("sft", "warm_start", lambda: train_sft(rows, self.state.policy, out, training,
                                                                    self.model_config()),
-                            rows=rows_file, out=out)
+                            rows=rows_file, out=out, recipe=recipe)
         self.log(0, {"loop/warm_start_loss": result.metrics["last_loss"]})
         self.state.finish("warm_start", policy=result.output_dir, metrics=_summary(result))
         return f"done: {len(rows)} traces, loss {_losses(result)}"
@@ -338,15 +354,54 @@ class _Loop:
         spec, limit = self.config.eval_problems, self.config.eval_limit
         check_contamination(self.state.policy, [p.id for p in R.resolve(spec, limit)],
                             allow=self.config.allow_contamination, option=ALLOW_OPTION)
+        trees = None  # the search run whose trees this evaluation leaves (ASPR, the next PRM's AUC)
+        if kind == "traces" and self.config.eval_search_limit:  # trees first: the app has one to show at once
+            trees = self.search_into(f"{key}/trees", spec, self.config.eval_search_limit, recipe)
         if kind == "evaluation":
-            run_id, pass1 = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir,
-                                                    self.config.allow_contamination)
+            run_id, _ = R.evaluate_with_harness(recipe, spec, limit, self.generator(), self.sandbox, self.runs_dir,
+                                                self.config.allow_contamination)
+        elif kind == "traces":
+            run_id = R.evaluate_with_traces(self.store, R.resolve(spec, limit), spec, limit, recipe, self.generator(),
+                                            self.sandbox, run_id=self.state.runs.get(key),
+                                            on_created=lambda rid: self.state.record_run(key, rid),
+                                            progress=self.advancing(key, "problem"),
+                                            max_tokens=self.config.eval_max_tokens)
         else:
-            run_id = self.search_into(key, spec, limit, recipe)
-            pass1 = _run_info(run_id, self.runs_dir).pass_rate
-        self.store.log_metrics(self.state.run_id, version, {"loop/pass@1": pass1})
-        self.state.finish(key, metrics={"run": run_id, "pass@1": pass1, "evaluator": kind, "version": version})
-        return f"done: Pass@1 {_pct(pass1)} ({kind}, run {run_id})"
+            run_id = trees = self.search_into(key, spec, limit, recipe)
+        passed, problems = M.search_run_counts(run_id, self.runs_dir)
+        points = M.pass_at_1_points(passed, problems)
+        if trees is not None and self.config.aspr_samples:
+            points.update(M.aspr_points(R.resolve(spec, limit), trees, self.generator(), self.sandbox, recipe,
+                                        self.config.aspr_samples, self.runs_dir))
+        self.store.log_metrics(self.state.run_id, version, points)
+        self.state.finish(key, metrics={"run": run_id, "pass@1": points["loop/pass@1"], "evaluator": kind,
+                                        "version": version, "trees": trees, **points})
+        return (f"done: Pass@1 {_pct(points['loop/pass@1'])} ({passed}/{problems}, 95% "
+                f"{_pct(points['loop/pass@1_low'])}-{_pct(points['loop/pass@1_high'])})"
+                + (f", ASPR {_pct(points['loop/aspr'])}" if "loop/aspr" in points else "") + f" ({kind}, run {run_id})")
+
+    # -- measurements (o1coder.training.loop_metrics) -----------------------------------------------------------------
+    def version_after(self, t: int) -> int:
+        """The policy version round t produces: 0 is the initial policy, 1 the warm-started one (when there is a
+        warm start), then one per round."""
+        return t + 1 + (1 if self.config.warm_start else 0)
+
+    def compare_best_of_n(self, t: int, run_id: str) -> dict[str, Any]:
+        points, rows = M.equal_token_points(self.train_problems(), run_id, self.generator(), self.sandbox,
+                                            R.policy_recipe(self.recipe, self.state.policy), self.runs_dir)
+        R.write_jsonl(self.round_dir(t) / "datasets" / "equal_tokens.jsonl", rows)
+        self.log(t, points)
+        return points
+
+    def prm_auc(self, t: int, folder) -> dict[str, Any]:
+        """The round's PRM on the trees of the latest evaluation by search (held-out problems); {} without one."""
+        key = next((k for k in reversed(self.state.done) if k == "baseline" or k.endswith("eval")), None)
+        run_id = (self.state.metrics.get(key) or {}).get("trees") if key else None
+        if run_id is None:
+            return {}
+        points = M.prm_auc_points(folder, run_id, self.recipe, self.runs_dir)
+        self.log(t, points)
+        return points
 
     # -- helpers -------------------------------------------------------------------------------------------------
     def train(self, kind: str, key: str, here: Callable[[], TrainResult], **job) -> TrainResult:
@@ -404,6 +459,16 @@ class _Loop:
             self._tests_for = (folder, reward_tests_for(self.search, generated))
         return self._tests_for[1]
 
+    def problems_done(self, key: str):
+        """A search progress callback that advances the stage's bar (None when the caller draws no bars)."""
+        advance = self.advancing(key, "problem")
+        return None if advance is None else (lambda p: advance(p.done, p.planned))
+
+    def advancing(self, key: str, unit: str):
+        """``advance(done, total)`` for the stage's bar, or None when the caller draws no bars."""
+        advance = getattr(self.progress, "advance", None)
+        return None if advance is None else (lambda done, total: advance(key, done, total, unit))
+
     def search_into(self, key: str, spec: str, limit: int | None, recipe: dict[str, Any]) -> str:
         problems = R.resolve(spec, limit)
         if self.config.ray:  # on Ray actors, each building the policy itself; the store is written here
@@ -415,7 +480,8 @@ class _Loop:
                                     run_id=self.state.runs.get(key),
                                     on_created=lambda rid: self.state.record_run(key, rid))
         return R.search_run(self.store, problems, spec, limit, recipe, self.generator(), self.sandbox,
-                            run_id=self.state.runs.get(key), on_created=lambda rid: self.state.record_run(key, rid))
+                            run_id=self.state.runs.get(key), on_created=lambda rid: self.state.record_run(key, rid),
+                            progress=self.problems_done(key))
 
     def searched(self, t: int):
         from o1coder.training.data import SearchedTrees
@@ -483,6 +549,14 @@ def _num(value: float | None) -> str:
 
 def _losses(result) -> str:
     return f"{_num(result.metrics.get('first_loss'))} -> {_num(result.metrics.get('last_loss'))}"
+
+
+def _versus(points: dict[str, Any]) -> str:
+    if not points:
+        return ""
+    return (f"; at equal tokens MCTS {_pct(points['loop/mcts_solve_rate'])} vs best-of-N "
+            f"{_pct(points['loop/best_of_n_solve_rate'])}, search-only share of D+ "
+            f"{_pct(points['loop/search_only_share'])}")
 
 
 def _pct(value: float | None) -> str:

@@ -191,7 +191,7 @@ def test_demo_recipe_is_a_valid_loop():
     from o1coder.runs.driver import check_recipe
     from o1coder.training import loop_config, training_config
 
-    recipe = demo_recipe()
+    recipe = demo_recipe(problems="bundled")
     check_recipe(recipe)
     loop = loop_config(recipe)
     assert (loop.rounds, loop.warm_start, loop.evaluator, loop.baseline) == (1, "bundled:train", "search", True)
@@ -218,8 +218,8 @@ def test_loop_command_on_the_tiny_model(tmp_path, capsys):
 def test_demo_small(tmp_path):
     from o1coder.demo import run_demo
 
-    report = run_demo(tmp_path, extra=SMALL)
+    report = run_demo(tmp_path, extra=SMALL, problems="bundled")
     state = LoopState.load(report.run_id, tmp_path)
-    assert state.done[:3] == ["baseline", "warm_start", "0/search"] and state.is_done("0/eval")
+    assert state.done[:4] == ["baseline", "warm_start", "warm_start/eval", "0/search"] and state.is_done("0/eval")
     assert list(report.stages)[:3] == ["model", "baseline", "warm_start"]
     assert "demo loop" in report.describe() and get_run(report.run_id, tmp_path).recipe == "tiny-cpu-demo"

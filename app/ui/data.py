@@ -61,6 +61,45 @@ def metrics(where: str, run_id: str, version: float | None) -> pd.DataFrame:
     return runs.metrics(run_id, runs_dir=where)
 
 
+@st.cache_data(ttl=LIVE_TTL, show_spinner=False)
+def loop_metrics(where: str, run_id: str) -> pd.DataFrame:
+    """A loop run's metrics, re-read every couple of seconds: a loop logs its points between its child runs'
+    commits, so its own heartbeat is no sign that something new is there."""
+    return runs.metrics(run_id, runs_dir=where)
+
+
+@st.cache_data(ttl=LIVE_TTL, show_spinner=False)
+def loop_children(where: str, run_id: str) -> dict[str, str]:
+    """child run id -> the loop stage that wrote it ({} when the loop's state file is not there)."""
+    from o1coder.runs.loop_state import LoopState
+
+    try:
+        state = LoopState.load(run_id, where)
+    except (FileNotFoundError, ValueError):
+        return {}
+    children = {child: stage for stage, child in state.runs.items()}
+    for stage, values in state.metrics.items():  # evaluations by o1coder.evaluation record their run here
+        if isinstance(values.get("run"), str):
+            children.setdefault(values["run"], stage)
+    return children
+
+
+def nested_runs(where: str, listed: list[runs.RunInfo]) -> list[tuple[runs.RunInfo, str | None]]:
+    """The runs in listing order, each loop followed by its child runs in the order the loop made them:
+    (run, the loop stage that made it, None for a top-level run)."""
+    by_id = {r.id: r for r in listed}
+    children = {r.id: loop_children(where, r.id) for r in listed if r.kind == "loop"}
+    nested = {child for kids in children.values() for child in kids}
+    ordered: list[tuple[runs.RunInfo, str | None]] = []
+    for run in listed:
+        if run.id in nested and run.id not in children:
+            continue
+        ordered.append((run, None))
+        kids = [by_id[child] for child in children.get(run.id, {}) if child in by_id]
+        ordered += [(kid, children[run.id][kid.id]) for kid in sorted(kids, key=lambda r: (r.created, r.id))]
+    return ordered
+
+
 @st.cache_data(ttl=LONG_TTL, show_spinner=False, max_entries=8)
 def run_trees(where: str, run_id: str, version: float | None) -> list[Tree]:
     """Every tree of the run that has nodes, in problem order."""

@@ -23,6 +23,12 @@ TABLE1_HELP = """Table 1 of the paper compares vanilla and pseudocode prompting 
 sample K programs from the last pseudocode state on that path and take the share that passes; average over
 problems. Our rows come from the evaluation runs of this runs directory (`o1coder eval`), the paper's follow."""
 
+LOOP_HELP = """Held-out Pass@1 (share of held-out problems whose answer passes every hidden test) by policy version,
+with its 95% Wilson interval; ASPR (samples from the last pseudocode state of each correct path that pass) with the
+normal interval of its per-problem mean. Per round: MCTS against best-of-N given the same tokens on the round's
+training problems, and the PRM's AUC on held-out trees. The paper's shape: Pass@1 rising round after round, ASPR
+above Pass@1 (dotted: the paper's Table 1 numbers for Qwen2.5-Coder-7B on MBPP, for scale)."""
+
 
 def render() -> None:
     st.title("Metrics")
@@ -32,6 +38,8 @@ def render() -> None:
     common.status_banner(run)
     live = common.watching(run)
     seen = common.progress_signature(run.id) if live else None
+    if run.kind == "loop":
+        st.fragment(run_every=data.LIVE_REFRESH if live else None)(common.guarded(loop_view))(run.id)
     st.fragment(run_every=data.LIVE_REFRESH if live else None)(common.guarded(metrics_view))(run.id, seen)
     common.guarded(compare_view)(run.id)
     common.guarded(table1_view)()
@@ -82,6 +90,28 @@ def metrics_view(run_id: str, seen: tuple | None) -> None:
         table = results[["position", "problem_id", "passed", "hidden_status", "hidden_n_passed", "hidden_n_tests",
                          "prompt_tokens", "completion_tokens", "executions", "n_nodes", "wall_seconds"]]
         st.dataframe(table.round(2), hide_index=True, width="stretch", key="results_table")
+
+
+def loop_view(run_id: str) -> None:
+    """A self-play loop: the learning curve by policy version, and the per-round comparisons."""
+    from o1coder.viz.loop import curve_table, has_curve, learning_curve_figure, round_table
+
+    where = data.runs_dir()
+    run = data.get_run(where, run_id)
+    points = data.loop_metrics(where, run.id)
+    st.subheader("Learning curve")
+    st.caption(LOOP_HELP)
+    if not has_curve(points):
+        st.info("No held-out evaluation yet: the loop evaluates its initial policy first (policy version 0), then "
+                "after the warm start and after every round; the curve grows here as they finish.",
+                icon=":material/hourglass_top:")
+        return
+    st.plotly_chart(learning_curve_figure(points), width="stretch", key="loop_curve_fig")
+    c1, c2 = st.columns([3, 2])
+    c1.dataframe(curve_table(points).round(3), hide_index=True, width="stretch", key="loop_curve_table")
+    rounds = round_table(points).dropna(how="all", subset=["MCTS", "best-of-N", "PRM AUC"])
+    if not rounds.empty:
+        c2.dataframe(rounds.round(3), hide_index=True, width="stretch", key="loop_round_table")
 
 
 def compare_view(run_id: str) -> None:

@@ -44,12 +44,15 @@ def runs_view(live: bool) -> None:
     if not runs:
         st.info(f"No runs in `{where}` yet.", icon=":material/info:")
         return
+    nested = data.nested_runs(where, runs)  # a loop's searches and evaluations listed under it
+    st.session_state["runs_order"] = [r.id for r, _ in nested]
     table = pd.DataFrame([{
-        "run": r.id, "status": common.status_text(r), "recipe": r.recipe, "model": common.model_name(r),
+        "run": r.id if stage is None else f"  └ {r.id}", "kind": r.kind if stage is None else f"{r.kind} · {stage}",
+        "status": common.status_text(r), "recipe": r.recipe, "model": common.model_name(r),
         "problems": f"{r.problems_done}/{r.problems_planned}", "pass rate": common.percent(r.pass_rate),
         "tokens": r.tokens, "executions": r.executions, "started": common.started(r.created),
         "duration": common.duration(r.duration),
-    } for r in runs])
+    } for r, stage in nested])
     st.dataframe(table, hide_index=True, width="stretch", key="runs_table", on_select=_row_chosen,
                  selection_mode="single-row")
     run = common.current_run()
@@ -75,9 +78,9 @@ def runs_view(live: bool) -> None:
 
 def _row_chosen() -> None:
     rows = (st.session_state.get("runs_table") or {}).get("selection", {}).get("rows", [])
-    runs = data.list_runs(data.runs_dir())
-    if rows and rows[0] < len(runs):
-        state.remember("run", runs[rows[0]].id)
+    order = st.session_state.get("runs_order") or [r.id for r in data.list_runs(data.runs_dir())]
+    if rows and rows[0] < len(order):
+        state.remember("run", order[rows[0]])
 
 
 def _follow_launched(runs) -> None:

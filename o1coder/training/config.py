@@ -20,7 +20,7 @@ from o1coder.training.phi import SCHEDULES
 
 METHODS = ("dpo", "grpo", "none")
 PAIR_SOURCES = ("trees", "samples", "references")
-EVALUATORS = ("auto", "evaluation", "search")
+EVALUATORS = ("auto", "evaluation", "search", "traces")
 
 
 def _help(text: str) -> dict[str, str]:
@@ -187,6 +187,11 @@ class LoopConfig:
                        "fine-tuned on before round 0 (the demo: 'bundled:train', so the tiny model writes "
                        "parseable steps). Null: start from model.name_or_path as it is."),
     )  # fmt: skip
+    warm_start_sft: dict[str, Any] = field(
+        default_factory=dict,
+        metadata=_help("SFTConfig keyword arguments for the warm start only, over training.sft (the warm start "
+                       "learns a format from hundreds of traces; SFT on D+ fine-tunes on a few dozen paths)."),
+    )  # fmt: skip
     sft_round0: bool = field(
         default=True,
         metadata=_help("Round 0 fine-tunes the policy on D+ (the searched paths that pass) before DPO/GRPO: the "
@@ -215,8 +220,10 @@ class LoopConfig:
     evaluator: str = field(
         default="auto",
         metadata=_help("'evaluation' (o1coder.evaluation, pseudocode mode: Pass@1 of sampled trajectories on "
-                       "hidden tests), 'search' (Pass@1 of the search's answer on hidden tests; writes trees) or "
-                       "'auto' (evaluation when installed, else search)."),
+                       "hidden tests), 'search' (Pass@1 of the search's answer on hidden tests; writes trees), "
+                       "'traces' (Pass@1 of one greedy whole trace per problem, many problems per generation "
+                       "batch: affordable on hundreds of problems on a CPU) or 'auto' (evaluation when installed, "
+                       "else search)."),
     )  # fmt: skip
     allow_contamination: bool = field(
         default=False,
@@ -244,11 +251,34 @@ class LoopConfig:
                        "this config (a YAML file or a preset such as ddp-8gpu): one process per GPU, the loop stays "
                        "one process. Null trains in the loop's process. `o1coder loop --accelerate-config` sets it."),
     )  # fmt: skip
+    eval_search_limit: int | None = field(
+        default=None,
+        metadata=_help("With evaluator 'traces': also search the first N held-out problems at every evaluation, "
+                       "for trees (ASPR, the PRM's AUC on held-out trees, the app's Search tree page). Null: no "
+                       "trees."),
+    )  # fmt: skip
+    eval_max_tokens: int | None = field(
+        default=None,
+        metadata=_help("With evaluator 'traces': the most tokens of one whole trace (null: the search's step "
+                       "tokens times its depth). An untrained policy never stops early, so this bounds the "
+                       "baseline's cost."),
+    )  # fmt: skip
+    aspr_samples: int = field(
+        default=0,
+        metadata=_help("K of ASPR at every evaluation by search (loop/aspr with its interval): samples from the "
+                       "last pseudocode state of each correct path. 0: no ASPR."),
+    )  # fmt: skip
+    compare_best_of_n: bool = field(
+        default=False,
+        metadata=_help("After each round's search, sample the same training problems by best-of-N at the tokens "
+                       "MCTS spent on each (loop/mcts_solve_rate vs loop/best_of_n_solve_rate, "
+                       "loop/search_only_share). Costs about one more search per round."),
+    )  # fmt: skip
 
     def __post_init__(self) -> None:
         s = "loop"
         _check_int(s, "rounds", self.rounds, 1)
-        for name in ("train_limit", "eval_limit", "threads"):
+        for name in ("train_limit", "eval_limit", "threads", "eval_search_limit", "eval_max_tokens"):
             _check_int(s, name, getattr(self, name), 1, optional=True)
         for name in ("train_problems", "eval_problems"):
             if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
@@ -256,12 +286,16 @@ class LoopConfig:
                                  f"got {getattr(self, name)!r}")
         if self.warm_start is not None and (not isinstance(self.warm_start, str) or not self.warm_start.strip()):
             raise ValueError(f"{s}.warm_start must be a problem spec or null; got {self.warm_start!r}")
-        for name in ("sft_round0", "prm", "baseline", "allow_contamination"):
+        _check_int(s, "aspr_samples", self.aspr_samples, 0)
+        for name in ("sft_round0", "prm", "baseline", "allow_contamination", "compare_best_of_n"):
             _check_bool(s, name, getattr(self, name))
         if self.tcg is False:  # YAML reads a bare `off` as false
             self.tcg = "off"
         if self.tcg not in ("off", "once", "each_round"):
             raise ValueError(f"{s}.tcg must be 'off', 'once' or 'each_round'; got {self.tcg!r}")
+        if not isinstance(self.warm_start_sft, dict):
+            raise ValueError(f"{s}.warm_start_sft must be a mapping of SFTConfig arguments (e.g. {{max_steps: 200}}); "
+                             f"got {self.warm_start_sft!r}")
         if self.merge not in ("all", "latest"):
             raise ValueError(f"{s}.merge must be 'all' or 'latest'; got {self.merge!r}")
         if self.evaluator not in EVALUATORS:

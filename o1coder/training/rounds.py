@@ -199,6 +199,52 @@ def check_loop_guidance(recipe: dict[str, Any], config) -> None:
     with_guidance(recipe, require=False)  # a given folder exists and is a TCG
 
 
+def evaluate_with_traces(store: RunStore, problems: Sequence[Problem], spec: str, limit: int | None,
+                         recipe: dict[str, Any], generator, sandbox, run_id: str | None = None, on_created=None,
+                         progress=None, batch: int = 64, max_tokens: int | None = None) -> str:
+    """Held-out Pass@1 of whole sampled traces, greedy, many problems per generation batch
+    (:func:`o1coder.evaluation.traces.evaluate_traces`), recorded as an ``eval`` run of the store with one result
+    per problem (the answer and its hidden-test verdict), resumable problem by problem like a search;
+    ``max_tokens`` bounds a trace (default: the search's step tokens times its depth). Returns the run id.
+    Greedy: the curve then moves only when the policy does, not with sampling noise."""
+    import dataclasses
+    import time
+
+    from o1coder.config import sampling_config
+    from o1coder.evaluation.traces import evaluate_traces
+    from o1coder.search.config import search_config
+
+    if run_id is not None:
+        pending = set(store.resume_run(run_id))
+        todo = [p for p in problems if p.id in pending]
+    else:
+        run_id = store.create_run(recipe, problems, problem_spec=spec, problem_limit=limit, kind="eval")
+        if on_created is not None:
+            on_created(run_id)
+        todo = list(problems)
+    search = search_config(recipe)
+    base = sampling_config(recipe)
+    params = dataclasses.replace(base, temperature=0.0, max_new_tokens=max_tokens or (
+        (search.max_step_tokens or base.max_new_tokens) * search.max_depth))
+    done = len(problems) - len(todo)
+    for start in range(0, len(todo), batch):
+        chunk, began = todo[start:start + batch], time.perf_counter()
+        result = evaluate_traces(generator, chunk, sandbox, params)
+        seconds = (time.perf_counter() - began) / len(chunk)
+        for problem, score in zip(chunk, result.scores):
+            store.start_problem(run_id, problem.id)
+            store.finish_problem(run_id, problem.id, rows=[], tree_config={"evaluation": "traces"}, result={
+                "answer": score.program, "passed": int(score.passed), "hidden_status": "passed" if score.passed
+                else ("no_code" if score.program is None else "failed"), "hidden_n_tests": len(problem.tests),
+                "completion_tokens": score.tokens, "executions": int(score.program is not None),
+                "wall_seconds": seconds, "stats": {"steps": score.steps, "parsed_steps": score.parsed_steps}})
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(problems))
+    store.set_status(run_id, "finished")
+    return run_id
+
+
 def check_recipe(recipe: dict[str, Any]) -> None:
     """Validate every section the loop will read, so a typo fails before anything runs."""
     from o1coder.runs.driver import check_recipe as check_search_sections

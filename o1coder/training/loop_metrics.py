@@ -1,0 +1,191 @@
+"""The numbers that say whether a self-play loop works, each computed by one small function the loop calls.
+
+A learning curve is only evidence when its points carry their uncertainty and when the claims behind the method are
+measured, not assumed. Per evaluation (step = policy version) and per round (step = round t), on the loop run:
+
+- ``loop/pass@1`` with ``loop/pass@1_low`` / ``loop/pass@1_high``: the 95% Wilson score interval of the share of
+  held-out problems solved (Wilson rather than the normal approximation: it stays inside [0, 1] and is honest at
+  0% and 100%, where a small demo starts); ``loop/eval_problems`` (n) and ``loop/eval_passed`` (successes).
+- ``loop/aspr`` with ``loop/aspr_low`` / ``loop/aspr_high`` and ``loop/aspr_problems``: ASPR
+  (:mod:`o1coder.evaluation.aspr`) on the evaluation's search trees; the interval is the normal one of a mean of
+  per-problem rates (ASPR averages problems, not samples), clipped to [0, 1].
+- ``loop/mcts_solve_rate`` vs ``loop/best_of_n_solve_rate`` at equal tokens, with ``loop/mcts_tokens`` and
+  ``loop/best_of_n_tokens`` (mean completion tokens per problem): every training problem of the round is sampled
+  again by best-of-N with the current policy, capped at the tokens MCTS spent on that problem (the cap is checked
+  between batches of k answers, so best-of-N may end up to one batch above it: never below by choice).
+  ``loop/search_only_share``: of the problems where search found a path passing the reward tests (D+ problems,
+  ``loop/d_plus_problems``), the share where those best-of-N samples found none: what search found that the
+  policy alone did not sample.
+- ``loop/prm_auc`` (and ``loop/prm_auc_steps``, ``loop/prm_pair_accuracy``): the round's PRM scored on held-out
+  trees, the search trees of the latest evaluation on the held-out problems, which no PRM trained on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+Z95 = 1.959963984540054  # the 97.5% quantile of the standard normal: two-sided 95%
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion (successes of n); (0, 1) when n is 0."""
+    if n < 0 or not 0 <= successes <= n:
+        raise ValueError(f"successes must be in [0, n] with n >= 0; got {successes} of {n}")
+    if n == 0:
+        return 0.0, 1.0
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    # at 0 or n successes the bound is exactly 0 or 1 (the formula leaves a rounding error of ~1e-17)
+    return (0.0 if successes == 0 else max(0.0, centre - half)), (1.0 if successes == n else min(1.0, centre + half))
+
+
+def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float]:
+    """The normal interval of a mean (sample standard deviation), clipped to [0, 1]; the point itself for n = 1."""
+    if not values:
+        raise ValueError("mean_interval needs at least one value")
+    mean = sum(values) / len(values)
+    if len(values) == 1:
+        return mean, mean
+    sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    half = z * sd / math.sqrt(len(values))
+    return max(0.0, mean - half), min(1.0, mean + half)
+
+
+def pass_at_1_points(passed: int, problems: int) -> dict[str, float | None]:
+    """The loop's Pass@1 metric points of one evaluation: the share, its Wilson interval and the counts."""
+    low, high = wilson_interval(passed, problems)
+    return {"loop/pass@1": passed / problems if problems else None, "loop/pass@1_low": low,
+            "loop/pass@1_high": high, "loop/eval_problems": problems, "loop/eval_passed": passed}
+
+
+def search_run_counts(run_id: str, runs_dir: str | Path | None) -> tuple[int, int]:
+    """(problems whose answer passes every hidden test, finished problems) of a search run."""
+    from o1coder.runs import readers
+
+    results = readers.problem_results(run_id, runs_dir)
+    return int(results["passed"].sum()), len(results)
+
+
+def aspr_points(problems, run_id: str, generator, sandbox, recipe: dict[str, Any], k: int,
+                runs_dir: str | Path | None) -> dict[str, float | None]:
+    """ASPR (pseudocode mode, ``k`` samples from each correct path's last pseudocode state) over the trees of the
+    search run ``run_id``, with its interval."""
+    from o1coder.evaluation import aspr, eval_config, hidden_tests
+    from o1coder.evaluation.sampling import Sampler, decoding
+    from o1coder.search.config import search_config
+    from o1coder.training.rounds import finished_trees
+
+    search = search_config(recipe)
+    by_id = {p.id: p for p in problems}
+    items = [(by_id[tree.problem_id], tree) for tree in finished_trees(run_id, runs_dir) if tree.problem_id in by_id]
+    sampler = Sampler(generator, decoding(recipe, eval_config(recipe, modes=["pseudocode"])))
+    report = aspr(items, "pseudocode", sampler, sandbox, k, hidden_fn=lambda p: hidden_tests(p, search))
+    rates = [r.rate for r in report.problems if r.included]
+    low, high = mean_interval(rates) if rates else (None, None)
+    return {"loop/aspr": report.summary.value, "loop/aspr_low": low, "loop/aspr_high": high,
+            "loop/aspr_problems": report.summary.included, "loop/aspr_excluded": report.summary.excluded}
+
+
+def has_passing_path(tree) -> bool:
+    """Whether a code node of the tree passed every reward test (its path is in D+)."""
+    return any(node.exec is not None and node.exec.get("all_passed") for node in tree.terminals())
+
+
+def equal_token_points(problems, run_id: str, generator, sandbox, recipe: dict[str, Any],
+                       runs_dir: str | Path | None, max_samples: int = 64) -> tuple[dict[str, float | None], list]:
+    """MCTS (the finished search run ``run_id``) against best-of-N with the same policy at the tokens MCTS spent
+    on each problem (see the module docstring). Returns the metric points and one row per problem."""
+    from o1coder.config import sampling_config
+    from o1coder.runs import readers
+    from o1coder.search import search
+    from o1coder.search.config import search_config
+
+    results = readers.problem_results(run_id, runs_dir)
+    by_id = {p.id: p for p in problems}
+    base = search_config(recipe)
+    sampling = sampling_config(recipe) if recipe.get("sampling") else None
+    rows = []
+    for pid, tokens, passed in zip(results["problem_id"], results["completion_tokens"], results["passed"]):
+        if pid not in by_id:
+            continue
+        found = has_passing_path(readers.load_tree(run_id, pid, runs_dir))
+        row = {"problem_id": pid, "mcts_tokens": int(tokens), "mcts_solved": bool(passed), "mcts_found": found,
+               "best_of_n_tokens": 0, "best_of_n_solved": False, "best_of_n_found": False}
+        if tokens > 0:
+            config = dataclasses.replace(base, algorithm="best_of_n", n_samples=max_samples,
+                                         max_generated_tokens=int(tokens), stop_after_passing=None)
+            result = search(by_id[pid], generator, sandbox, config, sampling=sampling)
+            row.update(best_of_n_tokens=int(result.stats["tokens"]["completion"]), best_of_n_solved=result.solved,
+                       best_of_n_found=has_passing_path(result.tree))
+        rows.append(row)
+    return equal_token_summary(rows), rows
+
+
+def equal_token_summary(rows: Sequence[dict]) -> dict[str, float | None]:
+    """The metric points of :func:`equal_token_points` from its per-problem rows."""
+    n = len(rows)
+    found = [r for r in rows if r["mcts_found"]]
+
+    def mean(key: str) -> float | None:
+        return sum(float(r[key]) for r in rows) / n if n else None
+
+    return {"loop/mcts_solve_rate": mean("mcts_solved"), "loop/best_of_n_solve_rate": mean("best_of_n_solved"),
+            "loop/mcts_tokens": mean("mcts_tokens"), "loop/best_of_n_tokens": mean("best_of_n_tokens"),
+            "loop/compared_problems": n, "loop/d_plus_problems": len(found),
+            "loop/search_only_share": (sum(not r["best_of_n_found"] for r in found) / len(found)) if found else None}
+
+
+def prm_auc_points(prm_folder: str | Path, run_id: str, recipe: dict[str, Any],
+                   runs_dir: str | Path | None) -> dict[str, float | None]:
+    """The PRM in ``prm_folder`` evaluated on every tree of the search run ``run_id`` (held-out problems)."""
+    from o1coder.prm.stage import evaluate_on_run
+
+    evaluation, _ = evaluate_on_run(run_id, prm_folder, recipe, runs_dir, split="all")
+    return {"loop/prm_auc": evaluation.auc, "loop/prm_auc_steps": evaluation.steps,
+            "loop/prm_pair_accuracy": evaluation.pair_accuracy}
+
+
+def curve_lines(run_id: str, runs_dir: str | Path | None = None) -> list[str]:
+    """The learning curve as text, one line per policy version then one per round (for terminals and benches):
+    ``v1  Pass@1 12.5% [8.6%, 17.8%] (25/200)  ASPR 50.0% [20.0%, 80.0%] (4 problems)``."""
+    from o1coder.runs import readers
+
+    frame = readers.metrics(run_id, runs_dir=runs_dir)
+    values = {(name, int(step)): value for name, step, value in zip(frame["name"], frame["step"], frame["value"])}
+
+    def pct(name: str, step: int) -> str:
+        value = values.get((name, step))
+        return "-" if value is None or math.isnan(value) else f"{value:.1%}"
+
+    def number(name: str, step: int) -> str:
+        value = values.get((name, step))
+        return "-" if value is None or math.isnan(value) else f"{value:.3g}"
+
+    lines = []
+    for version in sorted(step for name, step in values if name == "loop/pass@1"):
+        line = (f"v{version}  Pass@1 {pct('loop/pass@1', version)} [{pct('loop/pass@1_low', version)}, "
+                f"{pct('loop/pass@1_high', version)}] ({number('loop/eval_passed', version)}/"
+                f"{number('loop/eval_problems', version)})")
+        if ("loop/aspr_problems", version) in values:
+            line += (f"  ASPR {pct('loop/aspr', version)} [{pct('loop/aspr_low', version)}, "
+                     f"{pct('loop/aspr_high', version)}] ({number('loop/aspr_problems', version)} problems)")
+        lines.append(line)
+    for t in sorted(step for name, step in values if name == "loop/round"):
+        parts = []
+        if ("loop/mcts_solve_rate", t) in values:
+            parts.append(f"MCTS {pct('loop/mcts_solve_rate', t)} vs best-of-N {pct('loop/best_of_n_solve_rate', t)}"
+                         f" at {number('loop/mcts_tokens', t)} vs {number('loop/best_of_n_tokens', t)} tokens, "
+                         f"search-only share of D+ {pct('loop/search_only_share', t)}")
+        if ("loop/prm_auc_steps", t) in values:
+            parts.append(f"PRM AUC {number('loop/prm_auc', t)} ({number('loop/prm_auc_steps', t)} held-out steps)")
+        if parts:
+            lines.append(f"round {t}  " + "; ".join(parts))
+    return lines

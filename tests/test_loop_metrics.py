@@ -1,0 +1,161 @@
+"""The loop's measurements: intervals, equal-token comparison, ASPR and PRM AUC recorded consistently on a loop run.
+
+The loop test uses the scripted policy (bundled traces replayed with mistakes: trees with passing and failing code)
+for every search and sample, and trains the real tiny model in every training stage.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from o1coder.bundled import load_bundled
+from o1coder.config import apply_overrides, load_recipe
+from o1coder.loop import run_loop
+from o1coder.models import ScriptedGenerator
+from o1coder.runs import get_run, metrics
+from o1coder.runs.loop_state import LoopState
+from o1coder.search.scripted import trace_policy
+from o1coder.training.loop_metrics import equal_token_summary, mean_interval, pass_at_1_points, wilson_interval
+
+
+def test_wilson_interval_matches_known_values():
+    # textbook values (Newcombe 1998, Wilson without continuity correction)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    assert wilson_interval(81, 263) == pytest.approx((0.2553, 0.3662), abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)
+    assert wilson_interval(0, 6)[0] == 0.0 and wilson_interval(6, 6)[1] == 1.0  # exact, not 1e-17 off
+    with pytest.raises(ValueError, match="successes must be in"):
+        wilson_interval(3, 2)
+
+
+def test_mean_interval_and_points():
+    low, high = mean_interval([0.0, 0.5, 1.0])
+    assert low == 0.0 and high == 1.0  # clipped: half-width 1.96 * 0.5 / sqrt(3) = 0.566 around 0.5
+    assert mean_interval([0.25, 0.25]) == (0.25, 0.25)
+    points = pass_at_1_points(30, 120)
+    assert points["loop/pass@1"] == 0.25 and points["loop/eval_problems"] == 120 and points["loop/eval_passed"] == 30
+    assert points["loop/pass@1_low"] < 0.25 < points["loop/pass@1_high"]
+
+
+def test_equal_token_summary_counts_search_only_problems():
+    rows = [
+        {"mcts_solved": True, "best_of_n_solved": False, "mcts_found": True, "best_of_n_found": False,
+         "mcts_tokens": 100, "best_of_n_tokens": 110},
+        {"mcts_solved": True, "best_of_n_solved": True, "mcts_found": True, "best_of_n_found": True,
+         "mcts_tokens": 50, "best_of_n_tokens": 60},
+        {"mcts_solved": False, "best_of_n_solved": False, "mcts_found": False, "best_of_n_found": True,
+         "mcts_tokens": 30, "best_of_n_tokens": 30},
+    ]
+    points = equal_token_summary(rows)
+    assert points["loop/mcts_solve_rate"] == pytest.approx(2 / 3)
+    assert points["loop/best_of_n_solve_rate"] == pytest.approx(1 / 3)
+    assert points["loop/d_plus_problems"] == 2 and points["loop/search_only_share"] == 0.5
+    assert points["loop/mcts_tokens"] == 60 and points["loop/best_of_n_tokens"] == pytest.approx(200 / 3)
+    assert equal_token_summary([])["loop/search_only_share"] is None
+
+
+OVERRIDES = [
+    "loop.rounds=2", "loop.train_limit=3", "loop.eval_limit=3", "loop.warm_start=bundled:train",
+    "loop.aspr_samples=2", "loop.compare_best_of_n=true", "search.rollouts=3",
+    "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
+    "training.samples_per_problem=1", "prm.epochs=1", "prm.trainer={max_steps: 1}",
+]
+
+
+def scripted(policy):
+    return ScriptedGenerator(trace_policy(load_bundled(), seed=7))
+
+
+@pytest.fixture(scope="module")
+def loop_run(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("loop-metrics")
+    recipe = apply_overrides(load_recipe("tiny-cpu"), OVERRIDES)
+    return run_loop(recipe, runs_dir=runs, generator_factory=scripted), runs
+
+
+def series(run_id, runs) -> dict[str, dict[int, float]]:
+    points = metrics(run_id, runs_dir=runs)
+    return {name: dict(zip(group["step"].astype(int), group["value"])) for name, group in points.groupby("name")}
+
+
+def test_policy_versions_in_order_with_intervals_and_counts(loop_run):
+    run_id, runs = loop_run
+    state = LoopState.load(run_id, runs)
+    assert state.done[:3] == ["baseline", "warm_start", "warm_start/eval"]
+    by = series(run_id, runs)
+    # 0 untrained, 1 after the warm start, then one per round
+    assert sorted(by["loop/pass@1"]) == [0, 1, 2, 3]
+    for version, value in by["loop/pass@1"].items():
+        n, passed = by["loop/eval_problems"][version], by["loop/eval_passed"][version]
+        assert n == 3 and value == pytest.approx(passed / n)
+        assert by["loop/pass@1_low"][version] <= value <= by["loop/pass@1_high"][version]
+        # the count agrees with the evaluation run's own results
+        eval_key = {0: "baseline", 1: "warm_start/eval", 2: "0/eval", 3: "1/eval"}[version]
+        run = get_run(state.runs[eval_key], runs)
+        assert (run.problems_done, run.problems_passed) == (n, passed)
+
+
+def test_aspr_by_version_within_its_interval(loop_run):
+    run_id, runs = loop_run
+    by = series(run_id, runs)
+    assert sorted(by["loop/aspr_problems"]) == [0, 1, 2, 3]
+    for version, included in by["loop/aspr_problems"].items():
+        assert included + by["loop/aspr_excluded"][version] == 3
+        value = by["loop/aspr"].get(version)
+        if included:  # the scripted policy replays correct traces: some held-out problem has a correct path
+            assert 0.0 <= by["loop/aspr_low"][version] <= value <= by["loop/aspr_high"][version] <= 1.0
+    assert any(by["loop/aspr_problems"].values())
+
+
+def test_mcts_against_best_of_n_at_equal_tokens(loop_run):
+    run_id, runs = loop_run
+    state = LoopState.load(run_id, runs)
+    by = series(run_id, runs)
+    for t in (0, 1):
+        rows = [json.loads(line) for line in
+                (state.folder / f"round-{t}/datasets/equal_tokens.jsonl").read_text().splitlines()]
+        assert len(rows) == by["loop/compared_problems"][t] == 3
+        assert by["loop/d_plus_problems"][t] == sum(r["mcts_found"] for r in rows)
+        assert by["loop/mcts_solve_rate"][t] == pytest.approx(sum(r["mcts_solved"] for r in rows) / 3)
+        for row in rows:  # best-of-N stops at the first batch that reaches MCTS's tokens: never far below them
+            assert row["mcts_tokens"] > 0 and row["best_of_n_tokens"] >= row["mcts_tokens"]
+        # the MCTS side is the round's own search run
+        search = get_run(state.runs[f"{t}/search"], runs)
+        assert search.completion_tokens == sum(r["mcts_tokens"] for r in rows)
+        assert state.metrics[f"{t}/search"]["loop/compared_problems"] == 3
+
+
+def test_prm_auc_on_held_out_trees(loop_run):
+    run_id, runs = loop_run
+    state = LoopState.load(run_id, runs)
+    by = series(run_id, runs)
+    assert sorted(by["loop/prm_auc_steps"]) == [0, 1]
+    for t in (0, 1):
+        assert by["loop/prm_auc_steps"][t] > 0
+        auc = by["loop/prm_auc"].get(t)
+        assert auc is None or 0.0 <= auc <= 1.0
+        assert state.metrics[f"{t}/prm"]["loop/prm_auc_steps"] == by["loop/prm_auc_steps"][t]
+
+
+def test_traces_evaluator_records_one_result_per_held_out_problem_and_trees_for_aspr(tmp_path):
+    overrides = ["loop.rounds=1", "loop.train_limit=2", "loop.evaluator=traces", "loop.eval_limit=5",
+                 "loop.eval_search_limit=2", "loop.aspr_samples=2", "search.rollouts=3",
+                 "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
+                 "training.samples_per_problem=1", "prm.epochs=1", "prm.trainer={max_steps: 1}"]
+    run_id = run_loop(apply_overrides(load_recipe("tiny-cpu"), overrides), runs_dir=tmp_path,
+                      generator_factory=scripted)
+    state = LoopState.load(run_id, tmp_path)
+    by = series(run_id, tmp_path)
+    assert sorted(by["loop/pass@1"]) == [0, 1]
+    for key, version in (("baseline", 0), ("0/eval", 1)):
+        evaluation, trees = get_run(state.runs[key], tmp_path), get_run(state.runs[f"{key}/trees"], tmp_path)
+        assert (evaluation.kind, evaluation.problems_done) == ("eval", 5) == ("eval", by["loop/eval_problems"][version])
+        assert evaluation.problems_passed == by["loop/eval_passed"][version]
+        assert (trees.kind, trees.problems_done) == ("search", 2)
+        assert by["loop/aspr_problems"][version] + by["loop/aspr_excluded"][version] == 2
+        assert state.metrics[key]["trees"] == trees.id
+    # the round's PRM is scored on the trees of the evaluation before it (held-out problems)
+    assert by["loop/prm_auc_steps"][0] > 0
