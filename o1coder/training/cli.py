@@ -80,9 +80,9 @@ def add_training_parsers(sub) -> None:
     d = sub.add_parser("demo", help="the offline showcase: a tiny policy learns the synthetic world by self-play",
                        description="The method as a miniature replication: a tiny model on the synthetic world, "
                        "evaluated untrained (a first search tree within seconds), after a short warm start and "
-                       "after each self-play round (MCTS, PRM, SFT on D+, DPO), with Pass@1 and its 95%% interval "
-                       "on held-out problems. Offline; under ten minutes on a 2-core CPU. Watch it with `make app` "
-                       "(Metrics page of the loop run: the learning curve).")
+                       "after each self-play round (MCTS, PRM, SFT on D+, DPO), with Pass@1 and its 95 percent "
+                       "interval on held-out problems. Offline, on a CPU. Watch it with `make app` (Metrics page of "
+                       "the loop run: the learning curve).")
     add_common_args(d, recipe=False)
     d.add_argument("--seed", type=int, default=0,
                    help="every seed: world problems, initial weights, sampling, search, training (default 0)")
