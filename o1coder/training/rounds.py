@@ -48,19 +48,26 @@ def search_run(store: RunStore, problems: Sequence[Problem], spec: str, limit: i
     """
     from o1coder.runs.driver import search_problems
 
-    if run_id is not None:
-        pending = set(store.resume_run(run_id))
-        todo = [p for p in problems if p.id in pending]
-    else:
-        run_id = store.create_run(recipe, problems, problem_spec=spec, problem_limit=limit)
-        if on_created is not None:
-            on_created(run_id)
-        todo = list(problems)
+    run_id, todo = open_run(store, problems, spec, limit, recipe, run_id, on_created)
     if todo:
         search_problems(store, run_id, todo, generator=generator, sandbox=sandbox, recipe=recipe, progress=progress)
     else:
         store.set_status(run_id, "finished")
     return run_id
+
+
+def open_run(store: RunStore, problems: Sequence[Problem], spec: str, limit: int | None, recipe: dict[str, Any],
+             run_id: str | None, on_created=None, kind: str = "search") -> tuple[str, list[Problem]]:
+    """Resume run ``run_id`` (its unfinished problems) or create a new one (``on_created(run_id)`` told at once, so
+    that a process killed before the first result resumes this run instead of starting another). Returns the run id
+    and the problems still to do, in order."""
+    if run_id is not None:
+        pending = set(store.resume_run(run_id))
+        return run_id, [p for p in problems if p.id in pending]
+    run_id = store.create_run(recipe, problems, problem_spec=spec, problem_limit=limit, kind=kind)
+    if on_created is not None:
+        on_created(run_id)
+    return run_id, list(problems)
 
 
 def search_run_ray(store: RunStore, problems: Sequence[Problem], spec: str, limit: int | None,
@@ -73,14 +80,7 @@ def search_run_ray(store: RunStore, problems: Sequence[Problem], spec: str, limi
     from o1coder.scale.cluster import require_ray
     from o1coder.scale.driver import Scheduler
 
-    if run_id is not None:
-        pending = set(store.resume_run(run_id))
-        todo = [p for p in problems if p.id in pending]
-    else:
-        run_id = store.create_run(recipe, problems, problem_spec=spec, problem_limit=limit)
-        if on_created is not None:
-            on_created(run_id)
-        todo = list(problems)
+    run_id, todo = open_run(store, problems, spec, limit, recipe, run_id, on_created)
     scheduler = Scheduler(require_ray(), store, run_id, recipe, progress=progress)
     with store.guard(run_id):
         try:
@@ -214,14 +214,7 @@ def evaluate_with_traces(store: RunStore, problems: Sequence[Problem], spec: str
     from o1coder.evaluation.traces import evaluate_traces
     from o1coder.search.config import search_config
 
-    if run_id is not None:
-        pending = set(store.resume_run(run_id))
-        todo = [p for p in problems if p.id in pending]
-    else:
-        run_id = store.create_run(recipe, problems, problem_spec=spec, problem_limit=limit, kind="eval")
-        if on_created is not None:
-            on_created(run_id)
-        todo = list(problems)
+    run_id, todo = open_run(store, problems, spec, limit, recipe, run_id, on_created, kind="eval")
     search = search_config(recipe)
     base = sampling_config(recipe)
     params = dataclasses.replace(base, temperature=0.0, max_new_tokens=max_tokens or (
