@@ -11,8 +11,8 @@ unprivileged uid, rlimits, one process per test, out-of-process judging).
     python bench/exec_throughput.py [--path ../shared/data/mbpp.jsonl] [--repeat 3] [--workers 2] [--limit N]
                                     [--rounds 3]
 
-Prints programs/second for both in each round (ours, then the baseline) and the median ratio (target: ours >= 4x
-the baseline). Alternating rounds keep a drift of the machine's speed from favouring either side.
+Prints programs/second for both in each round (ours, then the baseline) and the median ratio (target: ours >= 5x
+the baseline; issue 18 set 5x). Alternating rounds keep a drift of the machine's speed from favouring either side.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def main() -> None:
                   f"{base_s:.1f} s); o1coder sandbox (isolated) {ours_rate:6.1f} programs/s ({ours_ok}/{n} passed, "
                   f"{ours_s:.1f} s); ratio {ratios[-1]:.2f}x")
     print(f"ratio: {statistics.median(ratios):.2f}x median of {len(ratios)} rounds "
-          f"({', '.join(f'{r:.2f}x' for r in ratios)}) (target >= 4x)")
+          f"({', '.join(f'{r:.2f}x' for r in ratios)}) (target >= 5x)")
     print(f"isolation: {sb.isolation}")
 
 

@@ -80,7 +80,8 @@ def test_large_results_are_kept_and_oracles_and_times_travel(tmp_path, sandbox):
     # the second reading of Mbpp/581 (height to the apex) passes too, as in evalplus
     assert surface.metadata["oracle"] == "or_reading" and surface.tests[0].also == (35,)
     assert surface.tests[0].expected == 33 and surface.tests[1].also == (59,)
-    other_reading = "import math\ndef surface_Area(b, h):\n    return round(b * b + 2 * b * math.sqrt((b / 2) ** 2 + h * h))\n"
+    other_reading = ("import math\ndef surface_Area(b, h):\n"
+                     "    return round(b * b + 2 * b * math.sqrt((b / 2) ** 2 + h * h))\n")
     results = sandbox.run_many([(surface.reference, surface.tests, ""), (other_reading, surface.tests, ""),
                                 (upto.reference, upto.tests, ""),
                                 ("def upto(n):\n    return list(range(n + 1))[:-1] if n < 10 else list(range(1, n))\n",

@@ -199,7 +199,10 @@ def test_mbppplus_few_tasks_expected_outputs_and_cache(shared_data, sandbox, mon
     assert shared.prompt.startswith("Write a function to find the shared elements") and '"""' not in shared.prompt
     assert shared.reference.startswith("def similar_elements(")
     not_prime = problems[1]
-    assert not_prime.tests[:2] == [TestCase.call("is_not_prime", [1], True), TestCase.call("is_not_prime", [2], False)]
+    assert [(t.fn, t.args, t.expected) for t in not_prime.tests[:2]] == [("is_not_prime", (1,), True),
+                                                                          ("is_not_prime", (2,), False)]
+    # evalplus's comparison (rtol with atol) and the reference's time on each input travel with every test
+    assert all(t.rtol == 1e-7 and t.reference_seconds is not None for t in not_prime.tests)
     assert not_prime.public_tests == not_prime.tests[:1]
     assert len(not_prime.tests) == not_prime.metadata["n_base"] + not_prime.metadata["n_plus"]
     cache_files = list((paths.cache_dir() / "evalplus").glob("*.json"))
@@ -271,9 +274,9 @@ def test_humanevalplus_format_with_a_dropped_input(tmp_path, sandbox, caplog):
     assert mean.metadata["dropped_inputs"] == {"base": 0, "plus": 1}
     assert "dropped 1 input(s)" in caplog.text
     # float results compared with atol 0 get EvalPlus' 1e-6
-    assert mean.tests == [TestCase.call("mean", [[1, 2]], 1.5, 1e-6), TestCase.call("mean", [[1.5]], 1.5, 1e-6),
-                          TestCase.call("mean", [[1, 2, 4]], 7 / 3, 1e-6)]
-    assert pair.tests[0] == TestCase.call("pair", [1, 2], (1, 2))
+    assert [(t.args, t.expected, t.atol) for t in mean.tests] == [(([1, 2],), 1.5, 1e-6), (([1.5],), 1.5, 1e-6),
+                                                                   (([1, 2, 4],), 7 / 3, 1e-6)]
+    assert (pair.tests[0].fn, pair.tests[0].args, pair.tests[0].expected) == ("pair", (1, 2), (1, 2))
     assert pair.tests[1].expected == ({"__t": "not JSON plain, just a dict"}, None)
     results = sandbox.run_many([(p.reference, p.tests, p.setup) for p in problems])
     assert all(r.all_passed for r in results)
@@ -290,7 +293,8 @@ def test_evalplus_hub_row_reads_inputs_and_results_from_the_script():
     task = task_from_record(Record(row, "hub row 0"), "humanevalplus")
     problem = evalplus_module.problem_from_task(task, None)
     # a float result compared with atol 0 gets EvalPlus' 1e-6, as in the release format
-    assert problem.tests == [TestCase.call("add", [1, 2], 3), TestCase.call("add", [3, math.inf], math.inf, 1e-6)]
+    assert problem.tests == [TestCase.call("add", [1, 2], 3, rtol=1e-7),
+                             TestCase.call("add", [3, math.inf], math.inf, 1e-6, rtol=1e-7)]
     assert problem.public_tests == problem.tests[:1]
     row["test"] = "def check(candidate):\n    assert candidate(1, 2) == 3\n"
     with pytest.raises(MalformedRecord, match="HumanEvalPlus-v0.1.10.jsonl.gz"):

@@ -59,8 +59,8 @@ def test_patched_builtin_before_a_script_test(sb):  # passed before the fix
 
 
 def test_patching_during_the_call_does_not_reach_the_rest_of_the_test(sb):
-    code = ("def f(x):\n    import builtins\n    builtins.len = lambda x: 3\n    builtins.sorted = lambda *a: [1, 2, 3]\n"
-            "    return []\n")
+    code = ("def f(x):\n    import builtins\n    builtins.len = lambda x: 3\n"
+            "    builtins.sorted = lambda *a: [1, 2, 3]\n    return []\n")
     fails(sb, code, [TestCase.assertion("r = f(1)\nassert len(r) == 3"),
                      TestCase.assertion("r = f(1)\nassert sorted(r) == [1, 2, 3]")])
 
@@ -86,7 +86,8 @@ def test_rebinding_what_the_setup_defined(sb):
 
 
 def test_fake_assertion_error_changes_nothing(sb):
-    code = "import builtins\nclass Fake(Exception):\n    pass\nbuiltins.AssertionError = Fake\ndef f(x):\n    return [9]\n"
+    code = ("import builtins\nclass Fake(Exception):\n    pass\nbuiltins.AssertionError = Fake\n"
+            "def f(x):\n    return [9]\n")
     r = fails(sb, code, [SCRIPT_TEST])
     assert r.outcomes[0].status == "failed"
 

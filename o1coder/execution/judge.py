@@ -77,9 +77,11 @@ def plan_test(test: TestCase) -> Plan:
 
 
 def cpu_limits(tests: list[TestCase], cpu_seconds: float) -> list[float]:
-    """Each test's CPU limit: ``cpu_seconds``, or less where the reference's time on the input is known."""
+    """Each test's CPU limit: ``cpu_seconds``; where the reference's time on the input is known, 4x that time (at
+    least 1 s), at most ``cpu_seconds`` unless the reference itself needs more (then twice its time)."""
     return [cpu_seconds if t.reference_seconds is None else
-            min(cpu_seconds, max(MIN_TEST_CPU, REFERENCE_FACTOR * t.reference_seconds)) for t in tests]
+            min(max(cpu_seconds, 2 * t.reference_seconds),
+                max(MIN_TEST_CPU, REFERENCE_FACTOR * t.reference_seconds)) for t in tests]
 
 
 def program_budget(tests: list[TestCase], cpu_seconds: float, program_cpu_seconds: float | None) -> float:

@@ -619,12 +619,11 @@ def problem_from_task(task: Task, outputs: dict | None, plus: bool = True) -> Pr
         cpu = cpu_base + cpu_plus
     if task.base_expected is not None and not task.base_inputs:
         base, extra = extra[:1], extra[1:]  # hub rows do not separate base and plus inputs: the first is public
-    if len(cpu) != len(base) + len(extra):
-        cpu = [None] * (len(base) + len(extra))
+    seconds = cpu if len(cpu) == len(base) + len(extra) else [None] * (len(base) + len(extra))  # hub rows: no times
     chosen = base + (extra if plus else [])
     if not chosen:
         return None
-    tests = [_test(task, args, expected, seconds) for (args, expected), seconds in zip(chosen, cpu)]
+    tests = [_test(task, args, expected, t) for (args, expected), t in zip(chosen, seconds)]
     prefix = "mbppplus" if task.benchmark == "mbppplus" else "humanevalplus"
     setup = {"matched": MATCHED_SETUP, "poly_root": POLY_SETUP}.get(task.oracle, "")
     if task.metadata.get("test_imports"):
