@@ -230,7 +230,13 @@ def search_concurrency(config: SearchConfig, model: Any = None) -> int:
 
 
 def recipe_concurrency(recipe: Mapping[str, Any]) -> int:
-    """:func:`search_concurrency` of a recipe: its ``search:`` section and, when it has one, its ``model:``."""
-    from o1coder.config import model_config
+    """:func:`search_concurrency` of a recipe: its ``search:`` section and, when it has one and the search leaves
+    the number open, its ``model:``. A model section naming no backend that o1coder builds (a stand-in generator
+    handed to the search directly, as tests and notebooks do) searches one problem at a time."""
+    from o1coder.config import BACKENDS, model_config
 
-    return search_concurrency(search_config(recipe), model_config(recipe) if recipe.get("model") else None)
+    config = search_config(recipe)
+    model = recipe.get("model") or {}
+    if config.concurrency is not None or model.get("backend", "transformers") not in BACKENDS:
+        return search_concurrency(config)
+    return search_concurrency(config, model_config(recipe) if model else None)
