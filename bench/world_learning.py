@@ -190,7 +190,9 @@ def main(argv=None) -> int:
             for name, report in tcg.items():
                 kill = "-" if report.kill_rate is None else f"{100 * report.kill_rate:.1f}%"
                 validity = "-" if report.validity is None else f"{100 * report.validity:.1f}%"
-                print(f"   {name:<22} validity {validity}, mutant kill rate {kill}")
+                counts = report.to_dict()
+                print(f"   {name:<22} validity {validity} ({counts['valid_tests']}/{counts['generated_tests']} "
+                      f"generated tests pass the reference), mutant kill rate {kill}")
             sft, dpo = tcg["after SFT (baseline)"].validity, tcg["after DPO"].validity
             if sft is not None and dpo is not None:
                 print(f"   DPO vs SFT validity: {100 * (dpo - sft):+.1f} points (target >= 0)")
