@@ -109,7 +109,7 @@ def tcg_validity(policy: Path, train, held_out, workdir: Path, sandbox) -> dict[
     from o1coder.config import ModelConfig, apply_overrides, load_recipe, sampling_config
     from o1coder.models import build_generator
     from o1coder.tcg import dpo_rows, evaluate_tests, generate_tests, sft_rows, tcg_config
-    from o1coder.tcg.train import train_dpo, train_sft
+    from o1coder.tcg.train import train_dpo, train_sft, trained_model_config
 
     recipe = apply_overrides(load_recipe("tiny-world"), [f"model.name_or_path={policy}"])
     config, model = tcg_config(recipe), ModelConfig.from_dict(recipe["model"])
@@ -119,8 +119,8 @@ def tcg_validity(policy: Path, train, held_out, workdir: Path, sandbox) -> dict[
     dpo = train_dpo(rows, model, config, workdir / "tcg" / "dpo", sft_dir=sft.output_dir)
     results = {}
     items = [(p, p.reference) for p in held_out]
-    for name, adapter in (("after SFT (baseline)", sft.output_dir), ("after DPO", dpo.output_dir)):
-        generator = build_generator(ModelConfig.from_dict({**recipe["model"], "lora_path": str(adapter)}))
+    for name, trained in (("after SFT (baseline)", sft.output_dir), ("after DPO", dpo.output_dir)):
+        generator = build_generator(trained_model_config(trained, model))
         generated = generate_tests(generator, items, config, sampling_config(recipe))
         results[name] = evaluate_tests(held_out, {g.problem_id: g.tests for g in generated}, sandbox)
     return results
@@ -190,7 +190,9 @@ def main(argv=None) -> int:
             for name, report in tcg.items():
                 kill = "-" if report.kill_rate is None else f"{100 * report.kill_rate:.1f}%"
                 validity = "-" if report.validity is None else f"{100 * report.validity:.1f}%"
-                print(f"   {name:<22} validity {validity}, mutant kill rate {kill}")
+                counts = report.to_dict()
+                print(f"   {name:<22} validity {validity} ({counts['valid_tests']}/{counts['generated_tests']} "
+                      f"generated tests pass the reference), mutant kill rate {kill}")
             sft, dpo = tcg["after SFT (baseline)"].validity, tcg["after DPO"].validity
             if sft is not None and dpo is not None:
                 print(f"   DPO vs SFT validity: {100 * (dpo - sft):+.1f} points (target >= 0)")

@@ -42,3 +42,13 @@ def test_trainer_args_on_cpu_and_recipe_overrides(tmp_path):
         assert args.use_cpu and not args.bf16
     dpo = trainer_args("dpo", TCGConfig(dpo={"beta": 0.3}), tmp_path)
     assert (dpo.beta, dpo.logging_steps, dpo.save_strategy, dpo.activation_checkpointing) == (0.3, 1, "no", False)
+
+
+def test_qlora_needs_an_adapter():
+    with pytest.raises(ValueError, match="load_in_4bit .QLoRA. trains an adapter"):
+        TCGConfig(lora=False, load_in_4bit=True)
+
+
+def test_tiny_world_fine_tunes_the_whole_model():
+    config = tcg_config(load_recipe("tiny-world"))
+    assert config.lora is False and config.load_in_4bit is False and config.sft["num_train_epochs"] >= 3

@@ -125,3 +125,44 @@ def test_all_rows_too_long_is_a_clear_error(problems, tmp_path):
     rows, _ = sft_rows(problems[:1], CONFIG)
     with pytest.raises(ValueError, match="no training rows left"):
         sft_trainer(rows, MODEL, TCGConfig(max_length=16), tmp_path)
+
+
+def test_full_fine_tuning_trains_the_whole_model_and_dpo_against_a_frozen_copy(problems, tmp_path):
+    """lora: false (for tiny-world): SFT moves every weight and saves a model folder that generation loads as the
+    model itself; DPO starts from it, trains it and keeps the SFT model frozen as the reference."""
+    import transformers
+
+    from o1coder.models import resolve_model_path
+    from o1coder.tcg.train import train_sft, trained_model_config
+
+    config = TCGConfig(max_length=768, solutions_per_problem=1, lora=False, sft=STEPS, dpo={**STEPS, "beta": 0.5})
+    rows, report = sft_rows(problems, config)
+    sft = train_sft(rows, MODEL, config, tmp_path / "sft", report)
+    assert (sft.output_dir / "config.json").is_file() and not (sft.output_dir / "adapter_config.json").exists()
+    assert json.loads((sft.output_dir / METRICS_FILE).read_text())["tcg"]["lora"] is False
+    generating = trained_model_config(sft.output_dir, MODEL)
+    assert (generating.name_or_path, generating.lora_path) == (str(sft.output_dir), None)
+    sft_weights = {n: p.detach().clone() for n, p in
+                   transformers.AutoModelForCausalLM.from_pretrained(str(sft.output_dir)).named_parameters()}
+    base_weights = {n: p.detach() for n, p in
+                    transformers.AutoModelForCausalLM.from_pretrained(
+                        resolve_model_path(MODEL.name_or_path)).named_parameters()}
+    assert any(not torch.equal(sft_weights[n], base_weights[n]) for n in sft_weights), "SFT moved no weight"
+
+    rows, report = dpo_rows(problems, config)
+    trainer = dpo_trainer(rows, MODEL, config, tmp_path / "dpo", sft_dir=sft.output_dir, report=report)
+    reference = dict(trainer.ref_model.named_parameters())
+    assert all(torch.equal(reference[n].detach(), w) for n, w in sft_weights.items())
+    result = fit(trainer, "dpo", tmp_path / "dpo", config, report)
+    assert result.metrics["steps"] == 3 and math.isfinite(result.metrics["last_loss"])
+    policy = dict(trainer.model.named_parameters())
+    assert any(not torch.equal(policy[n].detach(), w) for n, w in sft_weights.items()), "DPO moved no weight"
+    assert all(torch.equal(reference[n].detach(), w) for n, w in sft_weights.items()), "the reference moved"
+    assert trained_model_config(result.output_dir, MODEL).name_or_path == str(result.output_dir)
+
+
+def test_trained_model_config_names_a_folder_that_is_neither(tmp_path):
+    from o1coder.tcg.train import trained_model_config
+
+    with pytest.raises(ValueError, match="neither a LoRA adapter"):
+        trained_model_config(tmp_path, MODEL)

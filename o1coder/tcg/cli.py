@@ -46,7 +46,8 @@ def add_tcg_parser(sub) -> None:
     o.add_argument("--out", help="output folder for the adapter and metrics.json (default: <runs dir>/tcg/dpo-TIME)")
     o.add_argument("--verify", action="store_true", help=verify_help)
     g = step("generate", "generate test cases for each problem's reference solution", _cmd_generate, "bundled:eval")
-    g.add_argument("--adapter", help="a `tcg sft` / `tcg dpo` output folder applied on the recipe's model")
+    g.add_argument("--adapter", help="a `tcg sft` / `tcg dpo` output folder: an adapter applied on the recipe's "
+                                     "model, or the whole trained model (tcg.lora: false)")
     g.add_argument("--out", help="JSON lines file (default: <runs dir>/tcg/generate-TIME/tests.jsonl)")
     e = step("eval", "validity of generated tests and their mutant kill rate against the dataset's tests", _cmd_eval,
              "bundled:eval")
@@ -169,9 +170,11 @@ def _generate(args, recipe, problems):
     from o1coder.tcg.config import tcg_config
     from o1coder.tcg.generate import generate_tests
 
+    from o1coder.tcg.train import trained_model_config
+
     model = model_config(recipe)
     if args.adapter:
-        model.lora_path = args.adapter
+        model = trained_model_config(args.adapter, model)
     config = tcg_config(recipe)
     items = [(p, p.reference) for p in problems if p.reference]
     if len(items) < len(problems):

@@ -52,6 +52,12 @@ class TCGConfig:
         metadata=_help("Longest input or output text accepted, in characters: longer samples are skipped in the data "
                        "and longer generated cases are dropped."),
     )  # fmt: skip
+    lora: bool = field(
+        default=True,
+        metadata=_help("Train a LoRA adapter (the paper's QLoRA); false: full fine-tuning, which saves a whole "
+                       "model folder. A model of a few hundred thousand parameters (tiny-world) has too little "
+                       "capacity for an adapter to learn the case format: fine-tune it whole."),
+    )  # fmt: skip
     lora_r: int = field(default=1, metadata=_help("LoRA rank (the paper: 1)."))
     lora_alpha: int = field(default=16, metadata=_help("LoRA scaling numerator (our choice; the paper gives none)."))
     lora_dropout: float = field(default=0.05, metadata=_help("Dropout on the LoRA input, in [0, 1)."))
@@ -88,10 +94,13 @@ class TCGConfig:
                               ("max_cases", 1), ("max_field_chars", 1), ("lora_r", 1), ("lora_alpha", 1),
                               ("samples", 1), ("seed", 0)):  # fmt: skip
             v.integer(WHERE, name, getattr(self, name), minimum)
-        for name in ("chat", "load_in_4bit"):
+        for name in ("chat", "lora", "load_in_4bit"):
             v.boolean(WHERE, name, getattr(self, name))
         v.number(WHERE, "lora_dropout", self.lora_dropout, 0, 1, high_open=True)
         v.module_names(WHERE, "lora_target_modules", self.lora_target_modules)
+        if self.load_in_4bit and not self.lora:
+            raise ValueError(f"{WHERE}.load_in_4bit (QLoRA) trains an adapter: set lora: true, or load_in_4bit: false "
+                             "for full fine-tuning")
         for name in ("sft", "dpo", "sampling"):
             setattr(self, name, v.mapping(WHERE, name, getattr(self, name)))
 

@@ -2,8 +2,9 @@
 
 The reference model of DPO is the SFT model. When the SFT output is an adapter, the policy starts from that
 adapter and TRL keeps a frozen copy of it as the reference (its "ref" adapter); when it is a full (merged) model,
-a fresh LoRA is put on it and the reference is that model with the adapter disabled. Either way the reference is
-exactly what SFT produced. QLoRA (``load_in_4bit``) loads the base in 4-bit NF4 on a GPU; on a CPU it is plain
+a fresh LoRA is put on it and the reference is that model with the adapter disabled; with ``lora: false`` (full
+fine-tuning, for models too small for an adapter) the whole SFT model trains and TRL keeps a frozen copy of it as
+the reference. Either way the reference is exactly what SFT produced. QLoRA (``load_in_4bit``) loads the base in 4-bit NF4 on a GPU; on a CPU it is plain
 LoRA in float32 with ``use_cpu``, no bf16, nothing reported to outside services.
 """
 
@@ -32,7 +33,9 @@ def _require_training_libraries():
 
 
 def lora_config(config: TCGConfig):
-    """The peft LoraConfig of the recipe (the paper: r=1 on all projections)."""
+    """The peft LoraConfig of the recipe (the paper: r=1 on all projections); None with ``lora: false``."""
+    if not config.lora:
+        return None
     return kit.lora_config(config.lora_r, config.lora_alpha, config.lora_dropout, config.lora_target_modules)
 
 
@@ -96,7 +99,8 @@ def _dataset(rows: list[dict], tokenizer, config: TCGConfig, report: DataReport 
 
 def sft_trainer(rows: list[dict], model_config: ModelConfig, config: TCGConfig, output_dir: str | Path,
                 report: DataReport | None = None):
-    """TRL's SFTTrainer for TCG rows (prompt/completion) with a new LoRA adapter, ready to ``train()``."""
+    """TRL's SFTTrainer for TCG rows (prompt/completion) with a new LoRA adapter (or the whole model with
+    ``lora: false``), ready to ``train()``."""
     _require_training_libraries()
     from trl import SFTTrainer
 
@@ -110,7 +114,8 @@ def sft_trainer(rows: list[dict], model_config: ModelConfig, config: TCGConfig, 
 
 def train_sft(rows: list[dict], model_config: ModelConfig, config: TCGConfig, output_dir: str | Path,
               report: DataReport | None = None) -> TrainResult:
-    """Supervised fine-tuning of a LoRA adapter on TCG rows; the adapter and metrics.json go to ``output_dir``."""
+    """Supervised fine-tuning of a LoRA adapter (or the whole model) on TCG rows; the adapter (or model) and
+    metrics.json go to ``output_dir``."""
     trainer = sft_trainer(rows, model_config, config, output_dir, report)
     return fit(trainer, "sft", output_dir, config, report, {"base_model": model_config.name_or_path})
 
@@ -124,6 +129,7 @@ def dpo_trainer(rows: list[dict], model_config: ModelConfig, config: TCGConfig, 
 
     args = trainer_args("dpo", config, output_dir)
     # model: the SFT adapter continued (TRL keeps a frozen copy as the reference), or a new LoRA on a merged model
+    # (none with lora: false: the whole model trains, TRL copies it as the reference)
     peft_config = None
     if sft_dir is not None and (Path(sft_dir) / ADAPTER_FILE).is_file():
         _check_base(sft_dir, model_config)
@@ -177,6 +183,17 @@ def fit(trainer, stage: str, output_dir: str | Path, config: TCGConfig, report: 
     logger.info("tcg %s: %d steps, loss %s -> %s, saved to %s", stage, m["steps"], m["first_loss"], m["last_loss"],
                 result.output_dir)
     return result
+
+
+def trained_model_config(output_dir: str | Path, model_config: ModelConfig) -> ModelConfig:
+    """The model config that generates with a ``train_sft`` / ``train_dpo`` output: the recipe's model plus the
+    adapter when the folder holds one, else the folder itself (a whole model, from ``lora: false``)."""
+    if (Path(output_dir) / ADAPTER_FILE).is_file():
+        return dataclasses.replace(model_config, lora_path=str(output_dir))
+    if not (Path(output_dir) / "config.json").is_file():
+        raise ValueError(f"{output_dir}: neither a LoRA adapter ({ADAPTER_FILE}) nor a model folder (config.json); "
+                         "give a `tcg sft` / `tcg dpo` output folder")
+    return dataclasses.replace(model_config, name_or_path=str(output_dir), lora_path=None)
 
 
 def load_trained(output_dir: str | Path, model_config: ModelConfig, config: TCGConfig | None = None):
