@@ -73,7 +73,7 @@ def test_a_ray_run_finishes_the_same_problems_with_the_same_trees_as_a_local_run
     assert f"run {distributed} finished: 4/4 problems" in capsys.readouterr().out
     assert get_run(distributed, tmp_path).config == get_run(local, tmp_path).config
     same_runs(tmp_path, local, distributed)
-    actors = {live["actor"] for live in problems(distributed, tmp_path)["live"]}
+    actors = {stats["actor"] for stats in problem_results(distributed, tmp_path)["stats"]}
     assert len(actors) == 2  # both actors searched
 
 

@@ -218,7 +218,10 @@ class Scheduler:
                 flight.observer.node_updated(tree, node)
             flight.observer.rollout_finished(tree, item.rollout, {**item.stats, "actor": actor.name})
         elif isinstance(item, ProblemDone):
-            totals = flight.observer.finish(item.tree, item.result, metrics=item.metrics)
+            # the result names its actor: a problem whose root was exhausted before its first rollout has no live
+            # progress that would
+            result = {**item.result, "stats": {**(item.result.get("stats") or {}), "actor": actor.name}}
+            totals = flight.observer.finish(item.tree, result, metrics=item.metrics)
             log.info("%s: %s (%s)", item.problem_id, "passed" if item.passed else "not passed", actor.name)
             del actor.flights[stream]
             self._report(item.problem_id, totals)
