@@ -145,10 +145,11 @@ def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(tmp_pat
     assert get_run(loop.id, tmp_path).status == "finished" and state.is_done("0/eval")
     assert loop.config["loop"]["ray"] == "local"  # recorded: a resumed loop runs the same way
     # the searches ran on a Ray actor: the store says which actor searched each problem
-    from o1coder.runs import problems
+    from o1coder.runs import problem_results
 
     for key in ("0/search", "0/eval"):
-        assert all(live and "actor" in live for live in problems(state.runs[key], tmp_path)["live"]), key
+        stats = problem_results(state.runs[key], tmp_path)["stats"]
+        assert len(stats) and all(s["actor"].startswith("o1coder-search-") for s in stats), key
     # the warm start and the DPO update trained in two processes, each written once by the main one
     for job in ("warm_start", "0-rl"):
         report = json.loads((state.folder / "jobs" / f"{job}.result.json").read_text())
