@@ -130,7 +130,11 @@ def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(tmp_pat
             raise
         pytest.skip(f"Ray's local node did not start on this machine twice in a row ({error})")
     small = ["loop.train_limit=1", "loop.eval_limit=1", "loop.warm_start=bundled:train", "search.rollouts=1",
-             "sampling.max_new_tokens=16", "training.pair_sources=[trees, references]",
+             "sampling.max_new_tokens=16",
+             # the untrained model's trees end at once (every step dead): a failing sample against the passing
+             # reference makes the DPO pair
+             "training.pair_sources=[samples, references]", "training.samples_per_problem=1",
+             "training.sample_max_tokens=16",
              "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
              "prm.trainer={max_steps: 1}"]
     try:
