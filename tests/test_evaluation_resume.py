@@ -4,14 +4,11 @@ duplicate row, the same table as a run that was never stopped. And `o1coder eval
 from __future__ import annotations
 
 import math
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from types import SimpleNamespace
 
 import pytest
+from kill_in_flight import kill_with_problems_in_flight
 from test_evaluation_harness import final_metrics, reference_policy
 
 from o1coder.cli import main
@@ -24,7 +21,6 @@ from o1coder.runs import (
     db_path,
     get_run,
     latest_run,
-    list_runs,
     problem_results,
     problems,
 )
@@ -97,23 +93,7 @@ def test_an_evaluation_killed_with_problems_in_flight_resumes_with_none_lost_and
             "1,2", "--aspr-k", "2", "--aspr-search", "samples", "--workers", "1", "--runs-dir", runs_dir,
             "--set", "search.concurrency=3", "--set", "sampling.max_new_tokens=24",
             "--set", "evaluation.max_answer_tokens=32", "--set", "search.max_depth=3"]
-    with open(tmp_path / "killed.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "o1coder.cli", *args], cwd=PROJECT_ROOT, stdout=log,
-                                stderr=subprocess.STDOUT)
-    deadline, in_flight = time.monotonic() + 240, 0
-    try:
-        while True:
-            assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "no progress to 2 evaluated problems within 240 s"
-            if db_path(runs_dir).exists() and list_runs(runs_dir):
-                run = latest_run(runs_dir)
-                in_flight = max(in_flight, int((problems(run.id, runs_dir)["status"] == "running").sum()))
-                if run.problems_done >= 2 and in_flight >= 2:
-                    break
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+    assert kill_with_problems_in_flight(args, runs_dir, tmp_path / "killed.log", PROJECT_ROOT, 240) >= 2
     run = get_run("latest", runs_dir)
     assert run.status == "running" and 2 <= run.problems_done < 8
     before = problem_results(run.id, runs_dir).set_index("problem_id")

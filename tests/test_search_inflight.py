@@ -7,14 +7,12 @@ transformers backend (the real batched ``model.generate``), always with a real s
 from __future__ import annotations
 
 import dataclasses
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
+from kill_in_flight import kill_with_problems_in_flight
 
 from o1coder.bundled import load_bundled
 from o1coder.cli import main
@@ -27,8 +25,6 @@ from o1coder.problems import TestCase
 from o1coder.runs import (
     db_path,
     get_run,
-    latest_run,
-    list_runs,
     load_tree,
     problem_results,
     problems,
@@ -233,24 +229,7 @@ def test_a_search_killed_with_problems_in_flight_resumes_with_none_lost_and_none
     runs_dir = str(tmp_path / "runs")
     args = ["search", "--recipe", "tiny-cpu", "--problems", "bundled", "--limit", "8", "--workers", "1",
             "--set", "search.rollouts=3", "--set", "search.concurrency=3", "--runs-dir", runs_dir]
-    with open(tmp_path / "killed.log", "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "o1coder.cli", *args], cwd=PROJECT_ROOT, stdout=log,
-                                stderr=subprocess.STDOUT)
-    in_flight_seen = 0
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            assert proc.poll() is None, (tmp_path / "killed.log").read_text()[-2000:]
-            assert time.monotonic() < deadline, "no progress to 2 finished problems within 180 s"
-            if db_path(runs_dir).exists() and list_runs(runs_dir):
-                run = latest_run(runs_dir)
-                in_flight_seen = max(in_flight_seen, int((problems(run.id, runs_dir)["status"] == "running").sum()))
-                if run.problems_done >= 2 and in_flight_seen >= 2:
-                    break
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
+    in_flight_seen = kill_with_problems_in_flight(args, runs_dir, tmp_path / "killed.log", PROJECT_ROOT, 180)
     run = get_run("latest", runs_dir)
     assert run.status == "running" and 2 <= run.problems_done < 8  # what SIGKILL leaves
     assert in_flight_seen >= 2  # problems really were in flight together
