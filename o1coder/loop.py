@@ -12,7 +12,7 @@ Stages, each finished before the next starts (``loop:`` section, :class:`o1coder
 - per round t: ``t/search`` (the training problems, searched with the current policy into a run of the store),
   ``t/data`` (trees of rounds 0..t merged: D+, D_process and sibling pairs as JSON lines with lineage),
   ``t/prm`` (o1coder.prm on the merged trees; skipped with a note when there is nothing to learn: r = []),
-  ``t/sft`` (round 0 only: SFT on D+), ``t/rl`` (iterative DPO or GRPO with phi and alpha(t)), ``t/eval``.
+  ``t/sft`` (SFT on D+: round 0, or every round with ``loop.sft_every_round``), ``t/rl`` (iterative DPO or GRPO with phi and alpha(t)), ``t/eval``.
 
 The loop is a run of the store (``kind = "loop"``); its files are in ``<runs dir>/loop/<run id>/`` (``init/``,
 ``round-T/{policy,sft,prm,datasets}``) with ``loop_state.json`` (:mod:`o1coder.runs.loop_state`), rewritten
@@ -101,7 +101,8 @@ def check_held_out(config) -> None:
     """Before any work: the held-out problems must not be among those the loop will train on (the training
     problems, the warm start's traces); :mod:`o1coder.runs.lineage` checks the trained policy again before each
     evaluation."""
-    trained = {p.id for p in R.resolve(config.train_problems, config.train_limit)}
+    specs = [R.round_spec(config.train_problems, t) for t in range(config.rounds)]
+    trained = {p.id for p in R.resolve_many(specs, config.train_limit)}
     if config.warm_start:
         trained |= {p.id for p in R.resolve(config.warm_start, None)}
     overlap = sorted(trained & {p.id for p in R.resolve(config.eval_problems, config.eval_limit)})
@@ -128,7 +129,7 @@ class _Loop:
         limits, count = sandbox_settings(recipe, workers)
         self.sandbox = Sandbox(limits=limits, workers=count)
         self._generators = R.PolicyGenerators(recipe, generator_factory)
-        self._train: list | None = None
+        self._train: dict[tuple[str, ...], list] = {}
         self._ray_joined: bool | None = None  # None: Ray not used yet; True: this loop started or joined it
         if self.config.threads:
             import torch
@@ -151,8 +152,8 @@ class _Loop:
             self.stage(f"{t}/search", self.search_round, t)
             self.stage(f"{t}/data", self.merge_data, t)
             self.stage(f"{t}/prm", self.train_prm, t)
-            if t == 0 and self.config.sft_round0:
-                self.stage(f"{t}/sft", self.sft_round0, t)
+            if (t == 0 and self.config.sft_round0) or self.config.sft_every_round:
+                self.stage(f"{t}/sft", self.sft_on_d_plus, t)
             self.stage(f"{t}/rl", self.update_policy, t)
             self.stage(f"{t}/eval", self.evaluate, f"{t}/eval", self.version_after(t))
 
@@ -192,7 +193,8 @@ class _Loop:
         from o1coder.tcg.train import train_sft as train_tcg_sft
 
         self._close_generator()
-        config, problems, folder = tcg_config(self.recipe), self.train_problems(), self.fresh(folder)
+        t = 0 if key == "tcg" else int(key.split("/")[0])
+        config, problems, folder = tcg_config(self.recipe), self.train_problems(t), self.fresh(folder)
         rows, report = sft_rows(problems, config, self.sandbox)
         if not rows:
             raise ValueError(f"loop.tcg: none of the {len(problems)} training problems gives TCG rows (each needs a "
@@ -203,8 +205,7 @@ class _Loop:
         if pairs:
             result = train_tcg_dpo(pairs, self.model_config(), config, folder / "dpo", sft.output_dir, pair_report)
             note += f"; DPO on {len(pairs)} pairs, loss {_losses(result)}"
-        step = 0 if key == "tcg" else int(key.split("/")[0])
-        self.log(step, {"loop/tcg_sft_loss": sft.metrics["last_loss"],
+        self.log(t, {"loop/tcg_sft_loss": sft.metrics["last_loss"],
                         "loop/tcg_dpo_loss": result.metrics["last_loss"] if result is not sft else None})
         self.state.finish(key, output=result.output_dir, metrics={"sft_rows": len(rows), "dpo_rows": len(pairs),
                                                                   "output": str(result.output_dir)})
@@ -212,7 +213,7 @@ class _Loop:
 
     def search_round(self, t: int) -> str:
         key, recipe = f"{t}/search", self.guided_recipe(before_round=t)
-        run_id = self.search_into(key, self.config.train_problems, self.config.train_limit, recipe)
+        run_id = self.search_into(key, R.round_spec(self.config.train_problems, t), self.config.train_limit, recipe)
         rate = _run_info(run_id, self.runs_dir).pass_rate
         self.log(t, {"loop/search_pass_rate": rate})
         compared = self.compare_best_of_n(t, run_id) if self.config.compare_best_of_n else {}
@@ -224,7 +225,7 @@ class _Loop:
         from o1coder.training.data import d_plus_rows
 
         folder = self.round_dir(t) / "datasets"
-        searched, problems = self.searched(t), self.train_problems()
+        searched, problems = self.searched(t), self.train_problems(t)
         d_plus = d_plus_rows(searched, problems)
         d_process = [{**row, "run_id": s.run_id, "round": s.round} for s in searched
                      for row in process_rows(s.trees, problems)]
@@ -245,9 +246,9 @@ class _Loop:
         trees = [tree for s in self.searched(t) for tree in s.trees]
         runs = [s.run_id for s in self.searched(t)]
         info = {"loop": self.state.run_id, "round": t, "runs": runs}
-        result = self.train("prm", key, lambda: TrainResult(*R.train_prm(trees, self.train_problems(), self.recipe,
+        result = self.train("prm", key, lambda: TrainResult(*R.train_prm(trees, self.train_problems(t), self.recipe,
                                                                           out, info)),
-                            runs=runs, runs_dir=self.runs_dir, info=info, problems=self.config.train_problems,
+                            runs=runs, runs_dir=self.runs_dir, info=info, problems=self.train_specs(t),
                             limit=self.config.train_limit, out=out)
         folder, metrics = result.output_dir, result.metrics
         self.log(t, {"loop/prm_rows": metrics.get("rows"), "loop/prm_loss": metrics.get("loss")})
@@ -261,13 +262,13 @@ class _Loop:
         return (f"done: {metrics['rows']} rows, loss {_num(metrics.get('loss'))}"
                 + (f", AUC on held-out trees {_num(metrics.get('loop/prm_auc'))}" if "loop/prm_auc" in metrics else ""))
 
-    def sft_round0(self, t: int) -> str:
+    def sft_on_d_plus(self, t: int) -> str:
         from o1coder.training.data import in_chat_form
         from o1coder.training.sft import train_sft
 
         rows = R.read_jsonl(self.round_dir(t) / "datasets" / "d_plus.jsonl")
         if rows and self.search.chat:  # trained in the form it is searched with
-            rows = in_chat_form(rows, self.train_problems())
+            rows = in_chat_form(rows, self.train_problems(t))
         if not rows:
             self.state.finish(f"{t}/sft", metrics={"skipped": "D+ is empty"})
             return "skipped: D+ is empty (no searched path passes its reward tests)"
@@ -291,10 +292,10 @@ class _Loop:
 
             result = self.train(
                 "grpo", key,
-                lambda: train_grpo(self.train_problems(), self.state.policy, out, self.training, self.model_config(),
+                lambda: train_grpo(self.train_problems(t), self.state.policy, out, self.training, self.model_config(),
                                    self.sandbox, self.outcome_tests(), alpha=alpha, outcome_alpha=self.outcome_alpha(),
                                    scorer=R.load_scorer(prm, self.recipe), chat=self.search.chat),
-                problems=self.config.train_problems, limit=self.config.train_limit, alpha=alpha,
+                problems=self.train_specs(t), limit=self.config.train_limit, alpha=alpha,
                 outcome_alpha=self.outcome_alpha(), prm=prm, tcg=self.tcg_folder(), out=out)
             self.log(t, {"loop/rl_loss": result.metrics["last_loss"], "loop/rl_reward": result.metrics["mean_reward"]})
             self.state.finish(key, policy=result.output_dir, metrics=_summary(result))
@@ -317,7 +318,7 @@ class _Loop:
         from o1coder.training.data import dpo_pairs
 
         generator = self.generator() if "samples" in self.training.pair_sources else None
-        pairs = dpo_pairs(self.train_problems(), self.training, self.sandbox, self.outcome_tests(), alpha=alpha,
+        pairs = dpo_pairs(self.train_problems(t), self.training, self.sandbox, self.outcome_tests(), alpha=alpha,
                           outcome_alpha=self.outcome_alpha(), searched=self.searched(t), generator=generator,
                           scorer=scorer, round=t, chat=self.search.chat)
         R.write_jsonl(self.round_dir(t) / "datasets" / "dpo_pairs.jsonl", pairs)
@@ -387,7 +388,7 @@ class _Loop:
         return t + 1 + (1 if self.config.warm_start else 0)
 
     def compare_best_of_n(self, t: int, run_id: str) -> dict[str, Any]:
-        points, rows = M.equal_token_points(self.train_problems(), run_id, self.generator(), self.sandbox,
+        points, rows = M.equal_token_points(self.train_problems(t), run_id, self.generator(), self.sandbox,
                                             R.policy_recipe(self.recipe, self.state.policy), self.runs_dir)
         R.write_jsonl(self.round_dir(t) / "datasets" / "equal_tokens.jsonl", rows)
         self.log(t, points)
@@ -491,10 +492,18 @@ class _Loop:
                                                                                 self.runs_dir), r)
                 for r in range(first, t + 1)]
 
-    def train_problems(self) -> list:
-        if self._train is None:
-            self._train = R.resolve(self.config.train_problems, self.config.train_limit)
-        return self._train
+    def train_specs(self, t: int) -> list[str]:
+        """The training problem specs whose trees train round t: round t's, and the earlier rounds' with
+        ``loop.merge: all`` (one spec when it has no ``{round}``)."""
+        first = 0 if self.config.merge == "all" else t
+        return list(dict.fromkeys(R.round_spec(self.config.train_problems, r) for r in range(first, t + 1)))
+
+    def train_problems(self, t: int) -> list:
+        """The problems of :meth:`train_specs` (resolved once per set of specs)."""
+        specs = tuple(self.train_specs(t))
+        if specs not in self._train:
+            self._train[specs] = R.resolve_many(specs, self.config.train_limit)
+        return self._train[specs]
 
     def generator(self):
         """The current policy as a Generator (loaded once per policy version)."""

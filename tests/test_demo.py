@@ -20,7 +20,9 @@ def test_the_synthetic_recipe_is_a_valid_loop_with_every_seed_set():
     assert (loop.evaluator, loop.rounds, loop.compare_best_of_n) == ("traces", SYNTHETIC["rounds"], True)
     assert loop.warm_start == f"synthetic:train,n={SYNTHETIC['warm_start_problems']},seed=7"
     assert loop.eval_problems == f"synthetic:eval,n={SYNTHETIC['eval_problems']},seed=7"
-    assert loop.train_problems.startswith("synthetic:train,") and "seed=7" not in loop.train_problems
+    # the rounds search problems the warm start never saw: the same seed's list after the warm start's
+    assert loop.train_problems == (f"synthetic:train,n={SYNTHETIC['train_problems']},seed=7,"
+                                   f"skip={SYNTHETIC['warm_start_problems']},part={{round}}")
     assert SYNTHETIC["eval_problems"] >= 100  # the floor for each held-out evaluation
     assert {recipe[s]["seed"] for s in ("sampling", "search", "training", "prm", "tcg")} == {7}
     assert recipe["seed"] == 7 and recipe["name"] == "tiny-world-demo"

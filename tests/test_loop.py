@@ -223,3 +223,26 @@ def test_demo_small(tmp_path):
     assert state.done[:4] == ["baseline", "warm_start", "warm_start/eval", "0/search"] and state.is_done("0/eval")
     assert list(report.stages)[:3] == ["model", "baseline", "warm_start"]
     assert "demo loop" in report.describe() and get_run(report.run_id, tmp_path).recipe == "tiny-cpu-demo"
+
+
+def test_new_problems_every_round_and_sft_every_round(tmp_path):
+    """``{round}`` in loop.train_problems: each round searches its own problems, round 1 trains on both rounds'
+    (merge: all); ``loop.sft_every_round``: SFT on D+ in every round, not only round 0."""
+    from o1coder.training.rounds import resolve
+
+    spec = "synthetic:train,n=2,seed={round}"
+    rounds = [resolve(spec.replace("{round}", str(t))) for t in (0, 1)]
+    world = [*rounds[0], *rounds[1], *resolve("synthetic:eval,n=1")]
+    assert not {p.id for p in rounds[0]} & {p.id for p in rounds[1]}
+    run_id = run_loop(recipe(f"loop.train_problems={spec}", "loop.eval_problems=synthetic:eval,n=1",
+                             "loop.train_limit=null", "loop.baseline=false", "loop.sft_every_round=true",
+                             "loop.prm=false", "training.method=none"),
+                      runs_dir=tmp_path, generator_factory=lambda policy: ScriptedGenerator(trace_policy(world, seed=7)))
+    state = LoopState.load(run_id, tmp_path)
+    assert [k for k in state.done if k.endswith("/sft")] == ["0/sft", "1/sft"]
+    for t in (0, 1):
+        searched = get_run(state.runs[f"{t}/search"], tmp_path)
+        assert searched.problem_spec == spec.replace("{round}", str(t)) and searched.problems_done == 2
+    rows = [json.loads(line) for line in (state.folder / "round-1/datasets/d_process.jsonl").read_text().splitlines()]
+    assert {r["problem_id"] for r in rows} == {p.id for p in rounds[0] + rounds[1]}
+    assert state.metrics["1/sft"]["output"] == str(state.folder / "round-1/sft")

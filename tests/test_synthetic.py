@@ -270,10 +270,27 @@ def test_specs_set_split_size_seed_and_level():
     assert parse_spec("synthetic:eval, n=3 ,level=2") == {"split": "eval", "n": 3, "level": 2}
 
 
+def test_skip_gives_the_problems_after_the_first_k():
+    """``skip=K``: problems K.. of the seed's list, new to a policy warm-started on the first K (the demo's rounds)."""
+    first = resolve_problem_spec("synthetic:train,n=30,seed=4")
+    assert [p.id for p in resolve_problem_spec("synthetic:train,n=10,seed=4,skip=20")] == [p.id for p in first[20:]]
+    assert parse_spec("synthetic:train,n=5,skip=3") == {"split": "train", "n": 5, "skip": 3}
+    # part=P: the P-th block of n after the skipped ones (a loop's part={round}: new problems every round)
+    assert [p.id for p in resolve_problem_spec("synthetic:train,n=4,seed=4,skip=10,part=2")] == \
+        [p.id for p in first[18:22]]
+    most = synthetic.capacity(1, "train")
+    with pytest.raises(ValueError, match=f"n=10 after the first {most - 5} is more than the train split"):
+        resolve_problem_spec(f"synthetic:train,n=10,skip={most - 5}")
+    with pytest.raises(ValueError, match="skip must be an integer >= 0"):
+        load_problems("synthetic", n=3, skip=-1)
+    with pytest.raises(ValueError, match="part must be an integer >= 0"):
+        load_problems("synthetic", n=3, part=-1)
+
+
 @pytest.mark.parametrize("spec, words", [
     ("synthetic", ["synthetic:train", "synthetic:eval"]),
     ("synthetic:test", ["synthetic:train", "synthetic:eval"]),
-    ("synthetic:train,size=3", ["'size=3'", "n=", "seed=", "level="]),
+    ("synthetic:train,size=3", ["'size=3'", "n=", "seed=", "level=", "skip=", "part="]),
     ("synthetic:train,n=many", ["n must be an integer", "'many'"]),
     ("synthetic:train,level=9", ["level 9", "1, 2, 3, 4, 5"]),
     ("synthetic:eval,n=0", ["n must be a positive integer", "0"]),

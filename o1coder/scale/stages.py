@@ -80,7 +80,7 @@ def _train_grpo(job: dict[str, Any], recipe: dict[str, Any]):
     from o1coder.search.config import search_config
     from o1coder.trainkit import share_of_cores
     from o1coder.training import reward_tests_for, train_grpo, training_config
-    from o1coder.training.rounds import load_scorer, resolve
+    from o1coder.training.rounds import load_scorer, resolve_many
 
     from o1coder.guidance import load_tcg
 
@@ -89,7 +89,7 @@ def _train_grpo(job: dict[str, Any], recipe: dict[str, Any]):
     with Sandbox(limits=limits, workers=share_of_cores(workers)) as sandbox:  # each rank runs its own rewards
         generated = load_tcg(job["tcg"], recipe, sandbox) if job.get("tcg") and search.reward_tests == "generated" \
             else None
-        return train_grpo(resolve(job["problems"], job.get("limit")), job.get("policy"), job["out"],
+        return train_grpo(resolve_many(job["problems"], job.get("limit")), job.get("policy"), job["out"],
                           training_config(recipe), model_config(recipe), sandbox, reward_tests_for(search, generated),
                           alpha=job["alpha"], outcome_alpha=job["outcome_alpha"],
                           scorer=load_scorer(job.get("prm"), recipe), chat=search.chat)
@@ -97,10 +97,10 @@ def _train_grpo(job: dict[str, Any], recipe: dict[str, Any]):
 
 def _train_prm(job: dict[str, Any], recipe: dict[str, Any]):
     from o1coder.trainkit import TrainResult
-    from o1coder.training.rounds import finished_trees, resolve, train_prm
+    from o1coder.training.rounds import finished_trees, resolve_many, train_prm
 
     trees = [tree for run_id in job["runs"] for tree in finished_trees(run_id, job.get("runs_dir"))]
-    folder, metrics = train_prm(trees, resolve(job["problems"], job.get("limit")), recipe, Path(job["out"]),
+    folder, metrics = train_prm(trees, resolve_many(job["problems"], job.get("limit")), recipe, Path(job["out"]),
                                 job.get("info") or {})
     if folder is not None:  # what the trainer logged, beside the loop's summary (rows, loss, mode)
         from o1coder.prm.modeling import METRICS_FILE

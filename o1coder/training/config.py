@@ -177,7 +177,12 @@ class LoopConfig:
     """The self-play loop: which problems, which stages, how many rounds."""
 
     rounds: int = field(default=2, metadata=_help("Self-play rounds (search -> data -> PRM -> policy -> eval)."))
-    train_problems: str = field(default="bundled:train", metadata=_help("Problem spec searched every round."))
+    train_problems: str = field(
+        default="bundled:train",
+        metadata=_help("Problem spec searched every round. '{round}' in it is replaced by the round number, so "
+                       "every round searches new problems (e.g. 'synthetic:train,n=128,seed={round}'); with "
+                       "merge 'all', round t trains on the problems of rounds 0..t."),
+    )  # fmt: skip
     eval_problems: str = field(default="bundled:eval", metadata=_help("Held-out problem spec evaluated every round."))
     train_limit: int | None = field(default=None, metadata=_help("Only the first N training problems."))
     eval_limit: int | None = field(default=None, metadata=_help("Only the first N held-out problems."))
@@ -196,6 +201,12 @@ class LoopConfig:
         default=True,
         metadata=_help("Round 0 fine-tunes the policy on D+ (the searched paths that pass) before DPO/GRPO: the "
                        "paper's policy initialisation. Skipped, with a note, when D+ is empty."),
+    )  # fmt: skip
+    sft_every_round: bool = field(
+        default=False,
+        metadata=_help("Every round, not only round 0, fine-tunes the policy on D+ (merged as loop.merge says) "
+                       "before DPO/GRPO: expert iteration (STaR, ReST-EM) beside the paper's preference updates. "
+                       "A small policy learns more from the solutions search found than from a few pairs."),
     )  # fmt: skip
     prm: bool = field(
         default=True,
@@ -287,7 +298,7 @@ class LoopConfig:
         if self.warm_start is not None and (not isinstance(self.warm_start, str) or not self.warm_start.strip()):
             raise ValueError(f"{s}.warm_start must be a problem spec or null; got {self.warm_start!r}")
         _check_int(s, "aspr_samples", self.aspr_samples, 0)
-        for name in ("sft_round0", "prm", "baseline", "allow_contamination", "compare_best_of_n"):
+        for name in ("sft_round0", "sft_every_round", "prm", "baseline", "allow_contamination", "compare_best_of_n"):
             _check_bool(s, name, getattr(self, name))
         if self.tcg is False:  # YAML reads a bare `off` as false
             self.tcg = "off"

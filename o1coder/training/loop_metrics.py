@@ -106,26 +106,34 @@ def equal_token_points(problems, run_id: str, generator, sandbox, recipe: dict[s
     from o1coder.config import sampling_config
     from o1coder.runs import readers
     from o1coder.search import search
-    from o1coder.search.config import search_config
+    from o1coder.search.config import recipe_concurrency, search_config
+    from o1coder.search.inflight import InFlight
 
     results = readers.problem_results(run_id, runs_dir)
     by_id = {p.id: p for p in problems}
     base = search_config(recipe)
     sampling = sampling_config(recipe) if recipe.get("sampling") else None
-    rows = []
+    rows, budgets = [], []
     for pid, tokens, passed in zip(results["problem_id"], results["completion_tokens"], results["passed"]):
         if pid not in by_id:
             continue
         found = has_passing_path(readers.load_tree(run_id, pid, runs_dir))
-        row = {"problem_id": pid, "mcts_tokens": int(tokens), "mcts_solved": bool(passed), "mcts_found": found,
-               "best_of_n_tokens": 0, "best_of_n_solved": False, "best_of_n_found": False}
-        if tokens > 0:
-            config = dataclasses.replace(base, algorithm="best_of_n", n_samples=max_samples,
-                                         max_generated_tokens=int(tokens), stop_after_passing=None)
-            result = search(by_id[pid], generator, sandbox, config, sampling=sampling)
-            row.update(best_of_n_tokens=int(result.stats["tokens"]["completion"]), best_of_n_solved=result.solved,
-                       best_of_n_found=has_passing_path(result.tree))
-        rows.append(row)
+        rows.append({"problem_id": pid, "mcts_tokens": int(tokens), "mcts_solved": bool(passed), "mcts_found": found,
+                     "best_of_n_tokens": 0, "best_of_n_solved": False, "best_of_n_found": False})
+        budgets.append(int(tokens))
+
+    def sample(index: int, task_generator, task_sandbox):
+        config = dataclasses.replace(base, algorithm="best_of_n", n_samples=max_samples,
+                                     max_generated_tokens=budgets[index], stop_after_passing=None)
+        return search(by_id[rows[index]["problem_id"]], task_generator, task_sandbox, config, sampling=sampling)
+
+    # every problem's best-of-N in flight at once, as the search ran (batches of k answers per problem): the same
+    # samples as one problem at a time at concurrency 1, and the comparison costs what the search cost
+    todo = [i for i, tokens in enumerate(budgets) if tokens > 0]
+    concurrency = recipe_concurrency(recipe)
+    for index, result in zip(todo, InFlight(generator, sandbox, concurrency).map(todo, sample)):
+        rows[index].update(best_of_n_tokens=int(result.stats["tokens"]["completion"]),
+                           best_of_n_solved=result.solved, best_of_n_found=has_passing_path(result.tree))
     return equal_token_summary(rows), rows
 
 

@@ -31,6 +31,25 @@ def resolve(spec: str, limit: int | None = None) -> list[Problem]:
     return problems[:limit] if limit else problems
 
 
+ROUND_FIELD = "{round}"
+"""In ``loop.train_problems``, replaced by the round number: ``synthetic:train,n=128,seed={round}`` searches new
+problems every round."""
+
+
+def round_spec(spec: str, t: int) -> str:
+    """The training problem spec of round ``t`` (``{round}`` replaced by ``t``; a spec without it every round)."""
+    return spec.replace(ROUND_FIELD, str(t))
+
+
+def resolve_many(specs: str | Sequence[str], limit: int | None = None) -> list[Problem]:
+    """The problems of one spec or of several (each its first ``limit``), in order, each problem once."""
+    found: dict[str, Problem] = {}
+    for spec in [specs] if isinstance(specs, str) else specs:
+        for problem in resolve(spec, limit):
+            found.setdefault(problem.id, problem)
+    return list(found.values())
+
+
 def policy_recipe(recipe: dict[str, Any], policy: str | Path | None) -> dict[str, Any]:
     """The recipe with ``model.name_or_path`` set to the policy checkpoint (unchanged when ``policy`` is None)."""
     result = copy.deepcopy(recipe)

@@ -28,7 +28,10 @@ for every level in tests/test_synthetic.py): only the combinations are held out.
 **Determinism.** A problem (statement paraphrase, function name, tests) is a pure function of its identity (family
 and parts with constants), and its id is ``synthetic/<level>/<12 hex digits of the identity's sha256>``. The seed
 only picks which problems, in which order: the same seed gives the same list, and ``n=100`` is the first 100 of
-``n=200``. A split never holds the same identity twice. Families take turns (problem i comes from family
+``n=200``; ``skip=K`` leaves out the first K (``n=100,skip=400`` is problems 400-499 of ``n=500``: problems a
+policy warm-started on ``n=400`` of the same seed never saw) and ``part=P`` takes the P-th block of ``n`` after them
+(``n=100,skip=400,part=1`` is problems 500-599: a self-play loop's ``part={round}`` searches new problems every
+round). A split never holds the same identity twice. Families take turns (problem i comes from family
 ``i mod F``), each drawing compositions uniformly and then constants uniformly, until it is exhausted.
 
 **Capacity.** :func:`capacity` is the exact number of distinct problems a split of a level holds (the sum over its
@@ -62,7 +65,7 @@ LEVELS: dict[int, tuple[Family, ...]] = {
     5: (GridProblems((1, 2), "stdio"), ListProblems((3,), "function"), StringProblems(5)),
 }
 
-SPEC_OPTIONS = ("n", "seed", "level")
+SPEC_OPTIONS = ("n", "seed", "level", "skip", "part")
 
 __all__ = ["DEFAULT_LEVEL", "DEFAULT_N", "DEFAULT_SEED", "EVAL_PERCENT", "LEVELS", "SPLITS", "capacity",
            "compositions", "load_synthetic", "parse_spec", "split_of"]
@@ -111,19 +114,26 @@ def capacity(level: int, split: str) -> int:
 
 
 def load_synthetic(path=None, *, split: str = "train", n: int | None = None, seed: int = DEFAULT_SEED,
-                   level: int = DEFAULT_LEVEL, limit: int | None = None) -> list[Problem]:
-    """``n`` problems of ``split`` at ``level`` (defaults: :data:`DEFAULT_N`, seed 0, level 1); ``limit`` keeps the
-    first ``limit`` of them (what ``--limit`` passes)."""
+                   level: int = DEFAULT_LEVEL, skip: int = 0, part: int = 0, limit: int | None = None
+                   ) -> list[Problem]:
+    """``n`` problems of ``split`` at ``level`` (defaults: :data:`DEFAULT_N`, seed 0, level 1): the ``part``-th
+    block of ``n`` after the first ``skip`` of the seed's list; ``limit`` keeps the first ``limit`` of them (what
+    ``--limit`` passes)."""
     if path is not None:
         raise ValueError(f"the synthetic world is generated, not read from a file: drop path={path!r} (choose the "
                          "problems with split=, n=, seed=, level=)")
     n = DEFAULT_N.get(split, 0) if n is None else n
-    _check(split=split, level=level, n=n, seed=seed)
+    for name, value in (("skip", skip), ("part", part)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"synthetic option {name} must be an integer >= 0, got {value!r}")
+    if isinstance(n, int) and not isinstance(n, bool):
+        skip += part * n
+    _check(split=split, level=level, n=n, seed=seed, skip=skip)
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
             raise ValueError(f"synthetic option limit must be a positive integer, got {limit!r}")
         n = min(n, limit)
-    return _draw(level, split, n, seed)
+    return _draw(level, split, skip + n, seed)[skip:]
 
 
 def _draw(level: int, split: str, n: int, seed: int) -> list[Problem]:
@@ -149,7 +159,7 @@ def _draw(level: int, split: str, n: int, seed: int) -> list[Problem]:
     return problems
 
 
-def _check(*, split, level, n=None, seed=0) -> None:
+def _check(*, split, level, n=None, seed=0, skip=0) -> None:
     """Raise a ValueError naming the bad option and what is allowed."""
     if split not in SPLITS:
         raise ValueError(f"unknown synthetic split {split!r}; expected one of {', '.join(SPLITS)}")
@@ -162,18 +172,19 @@ def _check(*, split, level, n=None, seed=0) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n <= 0:
         raise ValueError(f"synthetic option n must be a positive integer, got {n!r}")
     most = sum(pool.size for pool in _pools(level, split))
-    if n > most:
-        raise ValueError(f"synthetic option n={n} is more than the {split} split of level {level} holds ({most} "
+    if n + skip > most:
+        asked = f"n={n}" + (f" after the first {skip}" if skip else "")
+        raise ValueError(f"synthetic option {asked} is more than the {split} split of level {level} holds ({most} "
                          "distinct problems); ask for at most that many, or another level")
 
 
 def parse_spec(spec: str) -> dict:
-    """The load options of a ``synthetic:SPLIT[,n=N][,seed=S][,level=L]`` problem spec."""
+    """The load options of a ``synthetic:SPLIT[,n=N][,seed=S][,level=L][,skip=K][,part=P]`` problem spec."""
     name, _, rest = spec.strip().partition(":")
     split, *settings = [s.strip() for s in rest.split(",")] if rest else [""]
     if name != "synthetic" or split not in SPLITS:
         raise ValueError(f"problem spec {spec!r}: expected 'synthetic:train' or 'synthetic:eval', optionally "
-                         "followed by ',n=N', ',seed=S', ',level=L' (e.g. 'synthetic:eval,n=200,level=2')")
+                         "followed by ',n=N', ',seed=S', ',level=L', ',skip=K', ',part=P' (e.g. 'synthetic:eval,n=200,level=2')")
     options: dict = {"split": split}
     for setting in settings:
         key, equals, value = setting.partition("=")
