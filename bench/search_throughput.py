@@ -57,6 +57,11 @@ def measure(problems, generator, sandbox, config, sampling, concurrency: int) ->
             "overlapped": stats.overlapped_seconds}
 
 
+def _load() -> str:
+    """The 1/5/15-minute load averages: how busy the (possibly shared) machine was."""
+    return " / ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "unknown"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", type=int, default=16, help="bundled problems searched per pass")
@@ -79,7 +84,8 @@ def main() -> int:
     sampling = sampling_config(recipe)
     problems = load_bundled()[: args.problems]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores ({platform.processor() or 'cpu'}), torch "
-          f"{torch.__version__} on {args.threads} thread(s); the machine may be shared with other work")
+          f"{torch.__version__} on {args.threads} thread(s); the machine may be shared with other work "
+          f"(load average {_load()} at the start)")
     print(f"workload: {len(problems)} bundled problems x {args.rollouts} MCTS rollouts, k={config.k}, tiny model, "
           f"max_new_tokens={sampling.max_new_tokens}, max_batch_size={model.max_batch_size}, few-shot prompts "
           f"{'off' if args.no_few_shot else 'on'}; {args.repeat} "
@@ -107,7 +113,8 @@ def main() -> int:
         if c in TARGETS and ratio < TARGETS[c]:
             ok = False
     targets = ", ".join(f"{c}: >= {t}x" for c, t in TARGETS.items() if c in median)
-    print(f"\ntargets (expansions/s vs concurrency {levels[0]}): {targets} -> {'met' if ok else 'NOT met'}")
+    print(f"\nload average {_load()} at the end")
+    print(f"targets (expansions/s vs concurrency {levels[0]}): {targets} -> {'met' if ok else 'NOT met'}")
     return 0
 
 

@@ -3,6 +3,8 @@
 All prompts x n samples go through ``model.generate`` together (and, through ``generate_calls``, the rows of many
 calls that sample alike: many searches in flight), split into batches of at most ``max_batch_size`` rows (halved automatically on a CUDA out-of-memory error). Prompts are left-padded; stop strings end a row early
 (transformers' ``stop_strings``) and the text is cut before the first one; a seed makes a call reproducible.
+Prompt caches are computed before ``generate``, once per distinct prompt, and the beginning that a batch's prompts
+share (search's few-shot examples) once per batch, held once while decoding (:mod:`o1coder.models.shared_prefix`).
 """
 
 from __future__ import annotations
@@ -253,6 +255,8 @@ class TransformersGenerator(BaseGenerator):
         from transformers import DynamicCache
 
         kwargs = {cache_argument: DynamicCache(past)} if past is not None else {}
+        if _takes(self.model, "logits_to_keep"):  # only the cache is wanted: skip the vocabulary projection
+            kwargs["logits_to_keep"] = 1
         out = self.model(input_ids=torch.tensor([list(ids)], device=self.device), use_cache=True, **kwargs)
         return _layers(getattr(out, "cache", None) or out.past_key_values)
 
@@ -388,10 +392,14 @@ def _common_prefix(sequences: Sequence[Sequence[int]]) -> tuple[int, ...]:
 
 def _cache_argument(model: Any) -> str | None:
     """The name under which this transformers version passes a KV cache to ``forward`` / ``generate``."""
+    return next((name for name in ("cache", "past_key_values") if _takes(model, name)), None)
+
+
+def _takes(model: Any, argument: str) -> bool:
+    """Whether the model's ``forward`` has a parameter named ``argument``."""
     import inspect
 
-    parameters = inspect.signature(model.forward).parameters
-    return next((name for name in ("cache", "past_key_values") if name in parameters), None)
+    return argument in inspect.signature(model.forward).parameters
 
 
 def _layers(cache: Any) -> list[tuple[Any, Any]]:
