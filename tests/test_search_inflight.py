@@ -22,6 +22,7 @@ from o1coder.models import SamplingParams, ScriptedGenerator, build_generator
 from o1coder.models.base import GenerationCall
 from o1coder.paths import PROJECT_ROOT
 from o1coder.problems import TestCase
+from o1coder.reasoning.prompts import pseudocode_input
 from o1coder.runs import (
     db_path,
     get_run,
@@ -276,3 +277,51 @@ def test_prompts_prefilled_once_give_the_samples_of_plain_generate(tiny, monkeyp
     for a, b in zip(prefilled, plain):
         for x, y in zip(a, b):
             assert x.logprob == pytest.approx(y.logprob, abs=1e-4)
+
+
+def test_a_shared_prompt_beginning_encoded_once_gives_the_greedy_completions_of_each_prompt_encoded_alone(
+        tiny, monkeypatch):
+    """Trees in flight send prompts that share the instruction and few-shot examples: the backend encodes that
+    beginning once and each prompt's own tokens on top of it. Greedy completions are those of each prompt encoded in
+    one piece (log-probabilities up to float noise), and far fewer tokens go through the model."""
+    from o1coder.models import shared_prefix, transformers_backend
+
+    generator, _ = tiny
+    prompts = [pseudocode_input(p) for p in load_bundled()[:4]]  # the search's default few-shot prompt
+    params = SamplingParams(temperature=0.0, max_new_tokens=24, logprobs=True)
+    encoded: list[int] = []
+    original = generator._encode
+    monkeypatch.setattr(generator, "_encode", lambda ids, *rest: encoded.append(len(ids)) or original(ids, *rest))
+    held_once: list[int] = []  # shared tokens held once while decoding
+    sharing = shared_prefix.sharing
+    monkeypatch.setattr(shared_prefix, "sharing",
+                        lambda model, layers: held_once.append(layers[0][0].shape[2]) or sharing(model, layers))
+
+    shared = generator.generate(prompts, params, n=2)
+    shared_tokens, encoded[:] = sum(encoded), []
+    assert len(held_once) == 1 and held_once[0] > 1000  # the instruction and examples, held once while decoding
+    monkeypatch.setattr(transformers_backend, "_SHARE_PREFIXES", False)
+    alone = generator.generate(prompts, params, n=2)
+    alone_tokens = sum(encoded)
+    assert len(held_once) == 1  # each prompt encoded alone: every row holds its whole prompt
+
+    lengths = [len(generator.encode(p)) - 1 for p in prompts]  # the cache holds all but each prompt's last token
+    assert alone_tokens == sum(lengths)
+    assert shared_tokens < 0.4 * alone_tokens  # ~1,300 shared tokens encoded once instead of four times
+    assert [[c.token_ids for c in s] for s in shared] == [[c.token_ids for c in s] for s in alone]
+    for a, b in zip(shared, alone):
+        for x, y in zip(a, b):
+            assert x.token_logprobs == pytest.approx(y.token_logprobs, abs=1e-4)
+
+
+def test_the_samples_of_one_prompt_are_encoded_in_one_piece(tiny, monkeypatch):
+    """Concurrency 1 (k samples of one node) has one distinct prompt: nothing is split, so its samples are those
+    of the backend before prefix sharing, bit for bit."""
+    generator, _ = tiny
+    prompt = pseudocode_input(load_bundled()[0])
+    encoded: list[int] = []
+    original = generator._encode
+    monkeypatch.setattr(generator, "_encode", lambda ids, *rest: encoded.append(len(ids)) or original(ids, *rest))
+    generator.generate([prompt], SamplingParams(max_new_tokens=4, seed=1), n=3)
+    assert encoded == [len(generator.encode(prompt)) - 1]
+

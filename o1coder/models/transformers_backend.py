@@ -3,10 +3,13 @@
 All prompts x n samples go through ``model.generate`` together (and, through ``generate_calls``, the rows of many
 calls that sample alike: many searches in flight), split into batches of at most ``max_batch_size`` rows (halved automatically on a CUDA out-of-memory error). Prompts are left-padded; stop strings end a row early
 (transformers' ``stop_strings``) and the text is cut before the first one; a seed makes a call reproducible.
+Prompt caches are computed before ``generate``, once per distinct prompt, and the beginning that a batch's prompts
+share (search's few-shot examples) once per batch, held once while decoding (:mod:`o1coder.models.shared_prefix`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Sequence
@@ -14,6 +17,7 @@ from typing import Any
 
 import torch
 
+from o1coder.models import shared_prefix
 from o1coder.models.base import (
     BaseGenerator,
     Completion,
@@ -166,25 +170,35 @@ class TransformersGenerator(BaseGenerator):
         return out
 
     def _generate_batch(self, rows: list[list[int]], params: SamplingParams) -> list[Completion]:
-        width = max(len(ids) for ids in rows)
+        prefill = self._prefill(rows)
+        start = prefill.shared_length if prefill is not None and prefill.shared is not None else 0
+        own = [ids[start:] for ids in rows]  # the tokens each row holds itself; the first `start` are held once
+        width = max(len(ids) for ids in own)
         input_ids = torch.full((len(rows), width), self.pad_token_id, dtype=torch.long)
         attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, ids in enumerate(rows):  # left padding: the last prompt token sits at the same column in every row
+        for i, ids in enumerate(own):  # left padding: the last prompt token sits at the same column in every row
             input_ids[i, width - len(ids) :] = torch.tensor(ids)
             attention_mask[i, width - len(ids) :] = 1
         kwargs = generation_kwargs(params)
         if params.stop:
             kwargs.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
-        kwargs.update(self._prefilled(rows, width, params.max_new_tokens))
-        output = self.model.generate(
-            input_ids=input_ids.to(self.device),
-            attention_mask=attention_mask.to(self.device),
-            pad_token_id=self.pad_token_id,
-            eos_token_id=sorted(self.eos_token_ids),
-            return_dict_in_generate=True,
-            output_logits=params.logprobs,
-            **kwargs,
-        )
+        sharing: Any = contextlib.nullcontext()
+        if prefill is not None:
+            kwargs[prefill.argument] = self._cache_of(prefill.row_layers(rows, width), width + params.max_new_tokens)
+        if start:
+            # positions count from the start of the whole prompt, as when the shared tokens sat in every row
+            kwargs["position_ids"] = ((attention_mask.cumsum(-1) - 1).clamp(min=0) + start).to(self.device)
+            sharing = shared_prefix.sharing(self.model, prefill.shared)
+        with sharing:
+            output = self.model.generate(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention_mask.to(self.device),
+                pad_token_id=self.pad_token_id,
+                eos_token_id=sorted(self.eos_token_ids),
+                return_dict_in_generate=True,
+                output_logits=params.logprobs,
+                **kwargs,
+            )
         generated = output.sequences[:, width:].tolist()
         token_logprobs = None
         if params.logprobs:
@@ -199,37 +213,52 @@ class TransformersGenerator(BaseGenerator):
             completions.append(Completion(text, finish, len(ids), count, tuple(tokens[:count]), logprobs))
         return completions
 
-    def _prefilled(self, rows: list[list[int]], width: int, max_new_tokens: int) -> dict[str, Any]:
+    def _prefill(self, rows: list[list[int]]) -> _Prefill | None:
         """The KV cache of every row's prompt but its last token, computed once per distinct prompt, unpadded.
 
         Why: in a batch, left padding makes attention take its masked path, and the prompt (a ~1.5k-token few-shot
         prompt in search) dominates the cost; rows that are samples of one prompt would also encode it once each.
         Encoding each distinct prompt alone (causal, no mask: the fused path) and left-padding the caches lets one
         batched decode run over all rows. Positions match: ``generate`` numbers a row's tokens from its first
-        unpadded one, as the unpadded prefill did. Empty (plain ``generate``) when a prompt has a single token or
-        the model's forward takes no cache.
+        unpadded one, as the unpadded prefill did.
+
+        Distinct prompts that begin alike (many trees in flight: the instruction and few-shot examples, ~1,300 of
+        ~1,500 tokens in search) have that beginning encoded once and their own tokens encoded on top of it
+        (causal attention: a position's keys and values depend only on the tokens before it, so this is the same
+        cache up to floating-point rounding); where the model allows it the beginning is also held once during
+        decoding (:mod:`o1coder.models.shared_prefix`) instead of copied into every row. A batch of one distinct
+        prompt (concurrency 1: the k samples of one node) is encoded in one piece and decoded as before, so its
+        samples are unchanged bit for bit. None (plain ``generate``) when a prompt has a single token or the model's
+        forward takes no cache.
         """
-        name = _cache_argument(self.model)
-        if name is None or min(len(ids) for ids in rows) < 2 or not _CAN_BUILD_CACHE:
-            return {}
-        prefixes: dict[tuple[int, ...], list[tuple[Any, Any]]] = {}
-        device = self.device
+        argument = _cache_argument(self.model)
+        if argument is None or min(len(ids) for ids in rows) < 2 or not _CAN_BUILD_CACHE:
+            return None
+        prefixes = list(dict.fromkeys(tuple(ids[:-1]) for ids in rows))
+        shared = _common_prefix(prefixes) if len(prefixes) > 1 and _SHARE_PREFIXES else ()
+        if len(shared) < MIN_SHARED_PREFIX:
+            shared = ()
         with torch.no_grad():
-            for ids in rows:
-                key = tuple(ids[:-1])
-                if key not in prefixes:
-                    out = self.model(input_ids=torch.tensor([key], device=device), use_cache=True)
-                    prefixes[key] = _layers(getattr(out, "cache", None) or out.past_key_values)
-        layers = []
-        for layer in range(len(next(iter(prefixes.values())))):
-            keys, values = [], []
-            for ids in rows:
-                k, v = prefixes[tuple(ids[:-1])][layer]
-                pad = width - len(ids)
-                keys.append(torch.nn.functional.pad(k, (0, 0, pad, 0)))
-                values.append(torch.nn.functional.pad(v, (0, 0, pad, 0)))
-            layers.append((torch.cat(keys), torch.cat(values)))
-        return {name: self._cache_of(layers, width + max_new_tokens)}
+            base = self._encode(shared, None, argument) if shared else None
+            layers = {key: self._encode(key[len(shared) :], base, argument) if len(key) > len(shared) else base
+                      for key in prefixes}
+        if base is None or not shared_prefix.supported(self.model):
+            return _Prefill(argument, layers)
+        own = {key: [(k[:, :, len(shared) :], v[:, :, len(shared) :]) for k, v in key_layers]
+               for key, key_layers in layers.items()}
+        return _Prefill(argument, own, base, len(shared))
+
+    def _encode(self, ids: Sequence[int], past: list[tuple[Any, Any]] | None, cache_argument: str
+                ) -> list[tuple[Any, Any]]:
+        """(keys, values) per layer of ``ids`` encoded after ``past`` (a prefix's layers, left untouched): the
+        returned layers hold the past's positions and then those of ``ids``."""
+        from transformers import DynamicCache
+
+        kwargs = {cache_argument: DynamicCache(past)} if past is not None else {}
+        if _takes(self.model, "logits_to_keep"):  # only the cache is wanted: skip the vocabulary projection
+            kwargs["logits_to_keep"] = 1
+        out = self.model(input_ids=torch.tensor([list(ids)], device=self.device), use_cache=True, **kwargs)
+        return _layers(getattr(out, "cache", None) or out.past_key_values)
 
     def _cache_of(self, layers: list[tuple[Any, Any]], length: int) -> Any:
         """A cache holding ``layers`` with room for ``length`` positions: a static one where this transformers
@@ -322,15 +351,55 @@ def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
     return ids
 
 
+@dataclasses.dataclass
+class _Prefill:
+    """Prompt caches computed before ``generate``: ``layers`` per distinct prompt but its last token ((keys, values)
+    per layer, batch 1), of its tokens after the first ``shared_length`` when ``shared`` holds those tokens' layers
+    once for all rows (decoding with :mod:`o1coder.models.shared_prefix`), else of all its tokens."""
+
+    argument: str  # the keyword under which this transformers passes a cache
+    layers: dict[tuple[int, ...], list[tuple[Any, Any]]]
+    shared: list[tuple[Any, Any]] | None = None
+    shared_length: int = 0
+
+    def row_layers(self, rows: list[list[int]], width: int) -> list[tuple[Any, Any]]:
+        """Every row's cache left-padded to ``width - 1`` positions (its input's width but the last token), stacked
+        along the batch."""
+        stacked = []
+        for layer in range(len(next(iter(self.layers.values())))):
+            keys, values = [], []
+            for ids in rows:
+                k, v = self.layers[tuple(ids[:-1])][layer]
+                pad = width - 1 - k.shape[2]
+                keys.append(torch.nn.functional.pad(k, (0, 0, pad, 0)))
+                values.append(torch.nn.functional.pad(v, (0, 0, pad, 0)))
+            stacked.append((torch.cat(keys), torch.cat(values)))
+        return stacked
+
+
 _CAN_BUILD_CACHE = True  # set False by tests to compare with plain generate
+_SHARE_PREFIXES = True  # set False by tests to compare with each prompt encoded in one piece
+MIN_SHARED_PREFIX = 16  # tokens: a shorter common beginning is not worth a forward pass of its own
+
+
+def _common_prefix(sequences: Sequence[Sequence[int]]) -> tuple[int, ...]:
+    """The longest run of tokens every sequence begins with."""
+    first, length = sequences[0], min(len(s) for s in sequences)
+    for other in sequences[1:]:
+        length = next((i for i in range(length) if other[i] != first[i]), length)
+    return tuple(first[:length])
 
 
 def _cache_argument(model: Any) -> str | None:
     """The name under which this transformers version passes a KV cache to ``forward`` / ``generate``."""
+    return next((name for name in ("cache", "past_key_values") if _takes(model, name)), None)
+
+
+def _takes(model: Any, argument: str) -> bool:
+    """Whether the model's ``forward`` has a parameter named ``argument``."""
     import inspect
 
-    parameters = inspect.signature(model.forward).parameters
-    return next((name for name in ("cache", "past_key_values") if name in parameters), None)
+    return argument in inspect.signature(model.forward).parameters
 
 
 def _layers(cache: Any) -> list[tuple[Any, Any]]:
