@@ -48,9 +48,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 # The tests' tiny-world policy: the default recipe (o1coder.training.world_policy.WORLD_POLICY) with fewer SFT steps,
-# as `o1coder warm-start --steps N` builds it. N was chosen by measurement (README, "A tiny policy that learns the
-# world"): the fewest steps whose greedy Pass@1 is non-zero with a margin on held-out and training problems, so the
-# notebooks show real numbers without a 5-minute build per session.
+# as `o1coder warm-start --steps N` builds it. N was chosen by measurement (README, "Notebooks"): the fewest steps
+# whose greedy Pass@1 is non-zero with a margin on held-out and training problems, so the notebooks show real
+# numbers without a 5-minute build per session.
 SMALL_WORLD_POLICY_STEPS = 400
 
 

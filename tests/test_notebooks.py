@@ -198,7 +198,8 @@ def _check_policy_rl_and_self_play(s: dict) -> None:
     assert loop["stages"] == ["baseline", "0/search", "0/data", "0/prm", "0/sft", "0/rl", "0/eval"]
     assert loop["pass@1_versions"] == [0, 1] and loop["alpha"] == pytest.approx(0.9)
     assert loop["pairs"] >= 1 and loop["d_plus"] >= 1
-    world = s["world"]  # one expert-iteration step of the world policy (measured: held-out 19 -> 20 of 50, train 18 -> 20 of 32)
+    # one expert-iteration step of the world policy (measured: held-out 19 -> 20 of 50, train 18 -> 20 of 32)
+    world = s["world"]
     assert world["problems"] == {"held-out": 50, "train": 32} and world["parsed"] >= 0.9
     assert world["before"]["held-out"] >= 8 and world["before"]["train"] >= 8
     assert world["search"] == {"status": "finished", "done": 32, "passed": world["search"]["passed"]}
