@@ -47,6 +47,32 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
+# The tests' tiny-world policy: the default recipe (o1coder.training.world_policy.WORLD_POLICY) with fewer SFT steps,
+# as `o1coder warm-start --steps N` builds it. N was chosen by measurement (README, "Notebooks"): the fewest steps
+# whose greedy Pass@1 is non-zero with a margin on held-out and training problems, so the notebooks show real
+# numbers without a 5-minute build per session.
+SMALL_WORLD_POLICY_STEPS = 400
+
+
+@pytest.fixture(scope="session")
+def small_world_policy(_isolated_session) -> Path:
+    """The reduced tiny-world build, once per session, in the session's models folder (where `tiny-world` resolves
+    while a test patches ``WORLD_POLICY`` to :func:`small_world_spec`): the notebook tests hand it to the notebooks
+    (``O1CODER_NOTEBOOK_POLICY``) and tests/test_world_policy.py checks the build itself."""
+    pytest.importorskip("trl", reason="the world policy trains with TRL: install the train extra")
+    from o1coder.training.world_policy import build_world_policy, world_policy_dir
+
+    return build_world_policy(world_policy_dir(), small_world_spec())
+
+
+def small_world_spec():
+    import dataclasses
+
+    from o1coder.training.world_policy import WORLD_POLICY
+
+    return dataclasses.replace(WORLD_POLICY, max_steps=SMALL_WORLD_POLICY_STEPS)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The benchmark files of ../shared/data (never copied into the repository); skip when absent."""
