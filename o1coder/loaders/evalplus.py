@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 MBPPPLUS_HUB = HubSource("evalplus/mbppplus", "MbppPlus-v0.2.0.jsonl.gz", split="test")
 HUMANEVALPLUS_HUB = HubSource("evalplus/humanevalplus", "HumanEvalPlus-v0.1.10.jsonl.gz", split="test")
-CACHE_VERSION = 3  # bump when the way expected outputs are computed changes: old cache files are then ignored
+CACHE_VERSION = 4  # bump when the way expected outputs are computed changes: old cache files are then ignored
 FLOAT_ATOL = 1e-6  # EvalPlus' tolerance for float results when the task says atol 0
 
 NOT_CACHED = ("crashed", "timeout", "memory")  # statuses that may say more about the run than about the solution
