@@ -555,7 +555,11 @@ def _defined_by_candidate(value) -> bool:
     return isinstance(value, types.FunctionType) and value.__code__.co_filename == "<candidate>"
 
 
-def _restore(modules, attributes=(), same=operator.is_, missing=itertools.repeat(object())) -> None:
+_SAME = operator.is_
+_NEVER_BOUND = itertools.repeat(object())  # what a name missing from a namespace reads as: no saved value is it
+
+
+def _restore(modules, attributes=(), same=_SAME, missing=_NEVER_BOUND) -> None:
     """Put modules (objects or sys.modules names) back as the init or the setup left them: sys.modules entries,
     namespaces, and the submodules among ``attributes``. (``same`` and ``missing`` are bound here, when the worker
     imports this module: a candidate patching the ``operator`` module cannot change them.)"""
