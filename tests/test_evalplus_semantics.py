@@ -110,3 +110,13 @@ def test_oracle_tests_carry_the_reference_time_so_a_looper_stops_at_once(tmp_pat
     assert r.outcomes[0].cpu_seconds < 3 and r.n_passed == 0
     with pytest.raises(ValueError, match="reference_seconds"):
         TestCase.assertion("assert True", reference_seconds=-1)
+
+
+def test_many_parts_in_few_items_come_back_as_a_digest_compared_exactly(sandbox):
+    # 20,000 items but 1.2 million parts: digested in the candidate's process, compared with the expected value here
+    expected = [tuple(range(i, i + 60)) for i in range(20_000)]
+    right = "def f(n):\n    return [tuple(range(i, i + 60)) for i in range(n)]\n"
+    wrong = "def f(n):\n    return [tuple(range(i, i + 60)) for i in range(n - 1)] + [tuple(range(1, 61))]\n"
+    results = sandbox.run_many([(code, [TestCase.call("f", [20_000], expected)], "") for code in (right, wrong)])
+    assert [r.status for r in results] == ["passed", "failed"]
+    assert isinstance(results[0].outcomes[0].actual, plain.Digest) and results[0].outcomes[0].actual.parts > 1_000_000
