@@ -585,8 +585,6 @@ def _restore(modules, attributes=(), same=_SAME, missing=_NEVER_BOUND) -> None:
                 _restore([sub])
 
 
-
-
 def _new_modules_seen() -> None:
     """Save the namespaces of modules imported since the last call: by the init (before each program, so once per
     worker, not in every test process) and, in a test process, by the problem's setup, which makes them part of the
