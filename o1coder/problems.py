@@ -35,15 +35,15 @@ class TestCase:
     atol: float = 0.0  # call: absolute tolerance for floats (evalplus)
     rtol: float = 0.0  # call: with atol, evalplus's comparison (same type, numpy.allclose with this rtol)
     also: tuple = ()  # call: other values that also pass, compared exactly (evalplus's special oracles)
-    reference_seconds: float | None = None  # call: the reference's CPU time on this input; scales the time limit
+    reference_seconds: float | None = None  # call, assertion: the reference's CPU time on it; scales the time limit
     stdin: str | None = None  # stdio
     stdout: str | None = None  # stdio: expected output
 
     @classmethod
-    def assertion(cls, code: str) -> TestCase:
+    def assertion(cls, code: str, *, reference_seconds: float | None = None) -> TestCase:
         if not isinstance(code, str) or not code.strip():
             raise ValueError(f"TestCase.assertion needs Python source text, got {code!r}")
-        return cls(kind="assertion", code=code)
+        return cls(kind="assertion", code=code, reference_seconds=_seconds("assertion", reference_seconds))
 
     @classmethod
     def call(cls, fn: str, args, expected, atol: float = 0.0, *, rtol: float = 0.0, also=(),
@@ -52,13 +52,8 @@ class TestCase:
             raise ValueError(f"TestCase.call needs a function name, got {fn!r}")
         if not isinstance(args, (list, tuple)):
             raise ValueError(f"TestCase.call needs a list of positional arguments, got {type(args).__name__}")
-        if reference_seconds is not None and not (isinstance(reference_seconds, (int, float))
-                                                  and reference_seconds >= 0):
-            raise ValueError(f"TestCase.call's reference_seconds must be a non-negative number, "
-                             f"got {reference_seconds!r}")
         return cls(kind="call", fn=fn, args=tuple(args), expected=expected, atol=float(atol or 0.0),
-                   rtol=float(rtol or 0.0), also=tuple(also),
-                   reference_seconds=None if reference_seconds is None else float(reference_seconds))
+                   rtol=float(rtol or 0.0), also=tuple(also), reference_seconds=_seconds("call", reference_seconds))
 
     @classmethod
     def stdio(cls, stdin: str, stdout: str) -> TestCase:
@@ -69,7 +64,10 @@ class TestCase:
     def to_dict(self) -> dict:
         """JSON-compatible form (plain-data tags keep tuples, sets and non-finite floats exact)."""
         if self.kind == "assertion":
-            return {"kind": "assertion", "code": self.code}
+            d = {"kind": "assertion", "code": self.code}
+            if self.reference_seconds is not None:
+                d["reference_seconds"] = self.reference_seconds
+            return d
         if self.kind == "call":
             d = {"kind": "call", "fn": self.fn, "args": plain.encode(list(self.args)),
                  "expected": plain.encode(self.expected)}
@@ -90,7 +88,7 @@ class TestCase:
         kind = d.get("kind")
         try:
             if kind == "assertion":
-                return cls.assertion(d["code"])
+                return cls.assertion(d["code"], reference_seconds=d.get("reference_seconds"))
             if kind == "call":
                 return cls.call(d["fn"], plain.decode(d["args"]), plain.decode(d.get("expected")), d.get("atol", 0.0),
                                 rtol=d.get("rtol", 0.0), also=[plain.decode(v) for v in d.get("also", [])],
@@ -110,6 +108,16 @@ class TestCase:
             args = ", ".join(plain.short_repr(a, 40) for a in self.args)
             return f"{self.fn}({args}) == {plain.short_repr(self.expected, 60)}"
         return f"stdin {plain.short_repr(self.stdin, 40)} -> stdout {plain.short_repr(self.stdout, 40)}"
+
+
+def _seconds(kind: str, reference_seconds) -> float | None:
+    if reference_seconds is None:
+        return None
+    if not isinstance(reference_seconds, (int, float)) or isinstance(reference_seconds, bool) \
+            or not reference_seconds >= 0:
+        raise ValueError(f"TestCase.{kind}'s reference_seconds must be a non-negative number, "
+                         f"got {reference_seconds!r}")
+    return float(reference_seconds)
 
 
 @dataclass

@@ -88,3 +88,35 @@ def test_large_results_are_kept_and_oracles_and_times_travel(tmp_path, sandbox):
                                  upto.tests, "")])
     assert [r.n_passed for r in results] == [2, 2, 2, 1], [r.to_dict() for r in results]
     assert TestCase.from_dict(upto.tests[1].to_dict()) == upto.tests[1]  # digests and times survive JSON
+
+
+def test_oracle_tests_carry_the_reference_time_so_a_looper_stops_at_once(tmp_path, sandbox):
+    # Mbpp/2's answer is compared as a set: its tests are assertions, timed like call tests
+    task = {"task_id": "Mbpp/2", "entry_point": "similar_elements", "prompt": '"""Shared elements."""\n',
+            "canonical_solution": "def similar_elements(a, b):\n    return tuple(set(a) & set(b))\n",
+            "base_input": [[[1, 2, 3], [2, 3, 4]]], "plus_input": [[[5, 6], [6]], [[], [1]]], "atol": 0,
+            "contract": "", "assertion": ""}
+    path = tmp_path / "set.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(json.dumps(task) + "\n")
+    (problem,) = load_problems("mbppplus", path=path, sandbox=sandbox)
+    assert problem.metadata["oracle"] == "set" and [t.kind for t in problem.tests] == ["assertion"] * 3
+    assert all(t.reference_seconds is not None and t.reference_seconds < 0.5 for t in problem.tests)
+    assert TestCase.from_dict(problem.tests[0].to_dict()) == problem.tests[0]
+    looper = "def similar_elements(a, b):\n    while True:\n        pass\n"
+    with Sandbox(limits=Limits(cpu_seconds=30, wall_seconds=60), workers=1, cache=False) as sb:
+        r = sb.run(looper, problem.tests, problem.setup, stop_on_failure=True)
+    assert r.outcomes[0].status == "timeout" and "(1s)" in r.outcomes[0].message  # 4x the reference, at least 1 s
+    assert r.outcomes[0].cpu_seconds < 3 and r.n_passed == 0
+    with pytest.raises(ValueError, match="reference_seconds"):
+        TestCase.assertion("assert True", reference_seconds=-1)
+
+
+def test_many_parts_in_few_items_come_back_as_a_digest_compared_exactly(sandbox):
+    # 20,000 items but 1.2 million parts: digested in the candidate's process, compared with the expected value here
+    expected = [tuple(range(i, i + 60)) for i in range(20_000)]
+    right = "def f(n):\n    return [tuple(range(i, i + 60)) for i in range(n)]\n"
+    wrong = "def f(n):\n    return [tuple(range(i, i + 60)) for i in range(n - 1)] + [tuple(range(1, 61))]\n"
+    results = sandbox.run_many([(code, [TestCase.call("f", [20_000], expected)], "") for code in (right, wrong)])
+    assert [r.status for r in results] == ["passed", "failed"]
+    assert isinstance(results[0].outcomes[0].actual, plain.Digest) and results[0].outcomes[0].actual.parts > 1_000_000

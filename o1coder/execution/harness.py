@@ -21,7 +21,9 @@ from __future__ import annotations
 import builtins
 import errno
 import functools
+import itertools
 import json
+import operator
 import os
 import select
 import signal
@@ -61,17 +63,14 @@ PRISTINE_BUILTINS = dict(builtins.__dict__)
 __builtins__ = PRISTINE_BUILTINS  # noqa: A001
 _MODULES: dict[str, tuple[types.ModuleType, dict]] = {}  # name -> (module, its namespace before any candidate)
 _BY_ID: dict[int, dict] = {}  # id(module) -> that saved namespace
+_SEEN = [0]  # len(sys.modules) when the modules were last saved (it also holds entries that are not modules)
 _HARNESS_MODULES = ("harness", "plain")
 _gettrace, _getprofile, _settrace, _setprofile = sys.gettrace, sys.getprofile, sys.settrace, sys.setprofile
 
 
 def snapshot_modules() -> None:
     """Called by the worker once its modules are imported: what each module holds before any candidate runs."""
-    for name, module in list(sys.modules.items()):
-        if isinstance(module, types.ModuleType):
-            saved = dict(module.__dict__)
-            _MODULES[name] = (module, saved)
-            _BY_ID[id(module)] = saved
+    _new_modules_seen()
 
 
 def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
@@ -82,6 +81,7 @@ def run_job(job: dict, iso: Isolation, uid: int | None) -> dict:
         os.makedirs(WORK_DIR, mode=0o700, exist_ok=True)
         if uid is not None and os.geteuid() == 0:
             os.chown(WORK_DIR, uid, uid)
+    _new_modules_seen()  # what the init imported since the last program (its own code: no candidate ran here)
     compiled = _compile(job)
     if isinstance(compiled, str):
         return {"compiled": False, "message": compiled, "records": []}
@@ -482,7 +482,7 @@ def _value_json(value) -> str:
     than plain.MAX_DEPTH, over MAX_VALUE_JSON bytes, an int too long for JSON) goes as its digest instead, which the
     host compares with the expected value's."""
     try:
-        if isinstance(value, (list, tuple, dict, set, frozenset)) and len(value) > plain.MAX_NODES:
+        if _too_many_parts(value):
             raise plain.Unrepresentable("too many parts")
         text = "".join(_encode(plain.encode(plain.to_plain(value)), 0))
         if len(text) <= MAX_VALUE_JSON:
@@ -490,6 +490,21 @@ def _value_json(value) -> str:
     except (plain.Unrepresentable, ValueError, RecursionError):
         pass
     return "".join(_encode(plain.encode(plain.digest(value)), 0))
+
+
+def _too_many_parts(value) -> bool:
+    """Whether a container has more than plain.MAX_NODES parts, where that shows at C speed: its length, or for a
+    list or tuple of lists and tuples (EvalPlus's combinations), the lengths of its items. A plain copy would find
+    out only after a million parts."""
+    if not isinstance(value, (list, tuple, dict, set, frozenset)):
+        return False
+    if len(value) > plain.MAX_NODES:
+        return True
+    exact = type(value) is list or type(value) is tuple
+    return exact and set(map(type, value)) <= _SEQUENCES and len(value) + sum(map(len, value)) > plain.MAX_NODES
+
+
+_SEQUENCES = frozenset({list, tuple})
 
 
 class _Meanings:
@@ -516,7 +531,7 @@ class _Meanings:
 
     def globals_for(self, plan: dict) -> dict:
         test_globals = dict(self.namespace)
-        modules = list(_HARNESS_MODULES)
+        modules = []  # the harness's own modules were put back after the load and after the previous test
         for name in plan.get("names", ()):
             if name in self.setup_names and not name.startswith("__"):
                 test_globals[name] = self.setup_names[name]
@@ -540,9 +555,14 @@ def _defined_by_candidate(value) -> bool:
     return isinstance(value, types.FunctionType) and value.__code__.co_filename == "<candidate>"
 
 
-def _restore(modules, attributes=()) -> None:
+_SAME = operator.is_
+_NEVER_BOUND = itertools.repeat(object())  # what a name missing from a namespace reads as: no saved value is it
+
+
+def _restore(modules, attributes=(), same=_SAME, missing=_NEVER_BOUND) -> None:
     """Put modules (objects or sys.modules names) back as the init or the setup left them: sys.modules entries,
-    namespaces, and the submodules among ``attributes``."""
+    namespaces, and the submodules among ``attributes``. (``same`` and ``missing`` are bound here, when the worker
+    imports this module: a candidate patching the ``operator`` module cannot change them.)"""
     for module in modules:
         if isinstance(module, str):
             entry = _MODULES.get(module)
@@ -555,7 +575,8 @@ def _restore(modules, attributes=()) -> None:
         if saved is None:
             continue
         current = module.__dict__
-        if len(current) != len(saved) or any(current.get(k, _MISSING) is not v for k, v in saved.items()):
+        # every name still bound to the very object it had: compared by identity, in C (no candidate __eq__ runs)
+        if len(current) != len(saved) or not all(map(same, map(current.get, saved, missing), saved.values())):
             current.clear()
             current.update(saved)
         for attr in attributes:
@@ -564,18 +585,19 @@ def _restore(modules, attributes=()) -> None:
                 _restore([sub])
 
 
-_MISSING = object()
-
-
 def _new_modules_seen() -> None:
-    """After the setup ran: the modules it imported are part of the problem, saved like the init's own."""
-    if len(sys.modules) == len(_MODULES):
+    """Save the namespaces of modules imported since the last call: by the init (before each program, so once per
+    worker, not in every test process) and, in a test process, by the problem's setup, which makes them part of the
+    problem. The common case, nothing new, is one length check: walking ``sys.modules`` touches every module object,
+    and in a test process each touched page is a copy."""
+    if len(sys.modules) == _SEEN[0]:
         return
     for name, module in list(sys.modules.items()):
         if name not in _MODULES and isinstance(module, types.ModuleType):
             saved = dict(module.__dict__)
             _MODULES[name] = (module, saved)
             _BY_ID[id(module)] = saved
+    _SEEN[0] = len(sys.modules)
 
 
 # Built once in the init: json.dumps would build a new encoder in every test process, for every record. (The C

@@ -14,9 +14,9 @@ from __future__ import annotations
 import base64
 import builtins
 import hashlib
-import itertools
-import marshal
+import io
 import math
+import pickle
 import struct
 
 # In the sandbox's test process a candidate may patch the `builtins` module (`builtins.list = ...`): this module's
@@ -163,54 +163,128 @@ def digest(obj) -> Digest:
     return Digest(results[0].hex(), parts, type(obj).__name__)
 
 
-_SIMPLE = frozenset({int, float, str, bytes, bool, type(None), complex})
 _CHUNK = 4096
+_PICKLE_PROTOCOL = 4  # protocol 4 writes short strings in 2 bytes of overhead (protocol 3: 5), the bulk of a result
+_NEGATIVE_ZERO = b"G" + struct.pack(">d", -0.0)  # the BINFLOAT opcode and its argument
+_ORDER_FREE_OPCODES = (b"}", b"\x8f", b"\x91")  # EMPTY_DICT, EMPTY_SET, FROZENSET
+
+
+class _NotExact(Exception):
+    """Raised inside :class:`_ExactPickler` for anything that is not an exact builtin type it writes in C."""
+
+
+class _ExactPickler(pickle.Pickler):
+    """Pickles exact builtin types only, at C speed, as a canonical byte string.
+
+    The C pickler writes None, bool, int, float, str, bytes, list, tuple, dict, set and frozenset itself (checking
+    the *exact* type, so no method of a subclass runs) and asks ``reducer_override`` about everything else:
+    subclasses, custom objects, complex, bytearray and range (reduced through their type). Refusing there keeps the
+    fast path to exact types. ``fast`` turns the memo off: with it, an object seen twice is written as a
+    back-reference, so equal values of different identity would pickle differently."""
+
+    def reducer_override(self, obj):
+        raise _NotExact
+
+
+def _exact_pickle(chunk: list) -> bytes | None:
+    """The memo-free pickle of a list of exact builtin values; None when something else is inside, when it contains
+    itself, or when it is nested too deep for the C pickler."""
+    out = io.BytesIO()
+    pickler = _ExactPickler(out, protocol=_PICKLE_PROTOCOL)
+    pickler.fast = True
+    try:
+        pickler.dump(chunk)
+    except (_NotExact, ValueError, RecursionError, pickle.PicklingError):
+        return None
+    return out.getvalue()
+
+
+def _pickles_canonically() -> bool:
+    """Whether memo-free pickling works here (``Pickler.fast`` honoured): an object seen twice pickles as a copy."""
+    shared, text = [1], "".join(["ab", "c"])
+    return _exact_pickle([shared, shared, text, text]) == _exact_pickle([[1], [1], "abc", "".join(["a", "bc"])])
 
 
 def _fast_digest(obj) -> Digest | None:
-    """The usual large result, a list or tuple of scalars or of flat lists and tuples of scalars (EvalPlus's
-    combinations): the hash of marshal's bytes (format 2: no back-references, so equal values give equal bytes)
-    of each item in turn, computed a chunk of items at a time (a list's marshal bytes are its items' bytes after a
-    5-byte header), so no copy of the whole is made. List and tuple subclasses are read through their base type.
-    None for anything else (sets and dicts need an order-free hash, deeper values the general path); the choice
-    depends only on the value's content, so both sides of a comparison take the same path."""
+    """The usual large result, a list or tuple of scalars, lists and tuples (EvalPlus's combinations: millions of
+    tuples of strings), hashed at C speed: sha256 over the canonical pickle of each chunk of items in turn.
+
+    Canonical: with exact builtin types and no memo, the bytes are a function of the value's content (types
+    included: ``True`` is not ``1``, a tuple is not a list), and they determine it (pickle reads them back), so
+    equal values give equal bytes and different values different ones. Three cases need a second look, each decided
+    by the content alone, so both sides of a comparison take the same path:
+
+    - an item that is not an exact builtin type (a namedtuple, an IntEnum, a hostile ``str`` subclass) is read
+      through its base type's own methods (:func:`to_plain`) first, so it hashes as the honest value it holds;
+    - ``-0.0 == 0.0``: a chunk whose bytes hold a negative zero is pickled again with zeros made positive;
+    - dicts and sets are order-free under ``==`` but pickled in iteration order: a value that holds one (one of
+      their opcodes' bytes, then a walk to be sure) goes to the general path, as do complex numbers and ranges.
+
+    ``parts`` counts the first two levels. None sends the value to the general path."""
+    if not _CANONICAL:
+        return None
     if isinstance(obj, list):
         kind, items = b"list", list(list.__iter__(obj))
     elif isinstance(obj, tuple):
         kind, items = b"tuple", list(tuple.__iter__(obj))
     else:
         return None
-    h = hashlib.sha256(b"flat:" + kind + b":" + str(len(items)).encode() + b":")
+    h = hashlib.sha256(b"pickle4:" + kind + b":" + str(len(items)).encode() + b":")
     parts = 1 + len(items)
-    try:
-        for start in range(0, len(items), _CHUNK):
-            chunk = items[start:start + _CHUNK]
-            inner = [x for x in chunk if type(x) is tuple or type(x) is list]
-            exact = set(map(type, chunk)) <= _SIMPLE | {tuple, list} and \
-                set(map(type, itertools.chain.from_iterable(inner))) <= _SIMPLE
-            if not exact:
-                chunk = [_flat_exact(x) for x in chunk]
-                if any(x is None for x in chunk):
-                    return None
-                inner = [x for x in chunk if type(x) is tuple or type(x) is list]
-            parts += sum(map(len, inner))
-            h.update(memoryview(marshal.dumps(chunk, 2))[5:])
-    except ValueError:  # marshal refused something
-        return None
+    for start in range(0, len(items), _CHUNK):
+        chunk = items[start:start + _CHUNK]
+        data = _exact_pickle(chunk)
+        if data is None:
+            try:
+                chunk = to_plain(chunk, _budget=[len(chunk) * MAX_NODES])
+            except (Unrepresentable, RecursionError):
+                return None
+            data = _exact_pickle(chunk)
+            if data is None:
+                return None
+        if any(opcode in data for opcode in _ORDER_FREE_OPCODES) and _holds_order_free(chunk):
+            return None
+        if b"G" in data and _NEGATIVE_ZERO in data:
+            try:
+                data = _exact_pickle(_zeros_made_positive(chunk))
+            except RecursionError:
+                return None
+            if data is None:
+                return None
+        kinds = set(map(type, chunk))
+        if kinds <= {list, tuple}:
+            parts += sum(map(len, chunk))
+        elif list in kinds or tuple in kinds:
+            parts += sum(len(x) for x in chunk if type(x) is tuple or type(x) is list)
+        h.update(data)
     return Digest(h.hexdigest(), parts, type(obj).__name__)
 
 
-def _flat_exact(item):
-    """A scalar, or a flat list/tuple of scalars read through its base type; None for anything else."""
-    if type(item) in _SIMPLE:
-        return item
-    if isinstance(item, list):
-        item = list(list.__iter__(item))
-    elif isinstance(item, tuple):
-        item = tuple(tuple.__iter__(item))
-    else:
-        return None
-    return item if set(map(type, item)) <= _SIMPLE else None
+def _holds_order_free(chunk: list) -> bool:
+    """Whether a list of exact builtin values holds a dict, set or frozenset at any depth."""
+    stack = [chunk]
+    while stack:
+        for x in stack.pop():
+            t = type(x)
+            if t is dict or t is set or t is frozenset:
+                return True
+            if t is list or t is tuple:
+                stack.append(x)
+    return False
+
+
+def _zeros_made_positive(value):
+    t = type(value)
+    if t is float:
+        return value + 0.0  # -0.0 + 0.0 is 0.0
+    if t is list:
+        return [_zeros_made_positive(x) for x in value]
+    if t is tuple:
+        return tuple(_zeros_made_positive(x) for x in value)
+    return value
+
+
+_CANONICAL = _pickles_canonically()
 
 
 def _leaf_bytes(obj) -> bytes | None:

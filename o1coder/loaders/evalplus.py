@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 MBPPPLUS_HUB = HubSource("evalplus/mbppplus", "MbppPlus-v0.2.0.jsonl.gz", split="test")
 HUMANEVALPLUS_HUB = HubSource("evalplus/humanevalplus", "HumanEvalPlus-v0.1.10.jsonl.gz", split="test")
-CACHE_VERSION = 3  # bump when the way expected outputs are computed changes: old cache files are then ignored
+CACHE_VERSION = 4  # bump when the way expected outputs are computed changes: old cache files are then ignored
 FLOAT_ATOL = 1e-6  # EvalPlus' tolerance for float results when the task says atol 0
 
 NOT_CACHED = ("crashed", "timeout", "memory")  # statuses that may say more about the run than about the solution
@@ -701,14 +701,17 @@ def _test(task: Task, args, expected, reference_seconds: float | None = None) ->
             wanted = python_literal(set(expected))
         except TypeError:  # unhashable items: let the candidate's process build the set, as EvalPlus does
             wanted = f"set({python_literal(expected)})"
-        return TestCase.assertion(f"assert set({call}) == {wanted}")
+        return TestCase.assertion(f"assert set({call}) == {wanted}", reference_seconds=reference_seconds)
     if task.oracle == "matched":
-        return TestCase.assertion(f"assert {MATCHED_HELPER}({call}) == {python_literal(expected)}")
+        return TestCase.assertion(f"assert {MATCHED_HELPER}({call}) == {python_literal(expected)}",
+                                  reference_seconds=reference_seconds)
     if task.oracle == "equal_or_zero":
-        return TestCase.assertion(f"assert {call} in ({python_literal(expected)}, 0)")
+        return TestCase.assertion(f"assert {call} in ({python_literal(expected)}, 0)",
+                                  reference_seconds=reference_seconds)
     if task.oracle == "no_error":
-        return TestCase.assertion(call)
+        return TestCase.assertion(call, reference_seconds=reference_seconds)
     if task.oracle == "poly_root":
         atol = task.atol or FLOAT_ATOL
-        return TestCase.assertion(f"assert abs({POLY_HELPER}({python_literal(args[0])}, {call})) <= {atol!r}")
+        return TestCase.assertion(f"assert abs({POLY_HELPER}({python_literal(args[0])}, {call})) <= {atol!r}",
+                                  reference_seconds=reference_seconds)
     raise AssertionError(f"unknown oracle {task.oracle!r}")
