@@ -12,6 +12,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
+import importlib.util  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
@@ -54,14 +57,45 @@ def pytest_collection_modifyitems(config, items):
 SMALL_WORLD_POLICY_STEPS = 400
 
 
+WORLD_POLICY_USERS = {"test_notebooks.py", "test_world_policy.py"}  # test files that take small_world_policy
+_BUILD = ("import sys; sys.path.insert(0, sys.argv[1]); from conftest import small_world_spec; "
+          "from o1coder.training.world_policy import build_world_policy, world_policy_dir; "
+          "build_world_policy(world_policy_dir(), small_world_spec())")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _world_policy_in_background(request, _isolated_session):
+    """The session's small world policy starts building at once, in a process of its own, when a collected test
+    needs it: it trains on one core (one torch thread) for about three minutes while the tests collected before
+    the notebooks run on the other, instead of the first notebook waiting for it. Yields the process, or None."""
+    needed = any(item.path.name in WORLD_POLICY_USERS for item in request.session.items)
+    if not needed or importlib.util.find_spec("trl") is None:
+        yield None
+        return
+    log = _isolated_session / "world-policy-build.log"
+    with log.open("w") as out:  # the environment holds the session's temporary models folder (_isolated_session)
+        process = subprocess.Popen([sys.executable, "-c", _BUILD, str(Path(__file__).parent)], stdout=out,
+                                   stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, env=dict(os.environ))
+    process.log = log
+    yield process
+    if process.poll() is None:  # the session ended before a test needed it
+        process.kill()
+        process.wait()
+
+
 @pytest.fixture(scope="session")
-def small_world_policy(_isolated_session) -> Path:
+def small_world_policy(_isolated_session, _world_policy_in_background) -> Path:
     """The reduced tiny-world build, once per session, in the session's models folder (where `tiny-world` resolves
     while a test patches ``WORLD_POLICY`` to :func:`small_world_spec`): the notebook tests hand it to the notebooks
-    (``O1CODER_NOTEBOOK_POLICY``) and tests/test_world_policy.py checks the build itself."""
+    (``O1CODER_NOTEBOOK_POLICY``) and tests/test_world_policy.py checks the build itself. Built by the background
+    process when there is one (this waits for it), else here."""
     pytest.importorskip("trl", reason="the world policy trains with TRL: install the train extra")
     from o1coder.training.world_policy import build_world_policy, world_policy_dir
 
+    process = _world_policy_in_background
+    if process is not None and process.wait() != 0:
+        pytest.fail(f"the background build of the tests' world policy failed (exit {process.returncode}); its log:\n"
+                    + process.log.read_text()[-4000:])
     return build_world_policy(world_policy_dir(), small_world_spec())
 
 
