@@ -48,7 +48,7 @@ SYNTHETIC_OVERRIDES: tuple[str, ...] = (
     # 64 rows per forward pass: about 21 trees in flight (k = 3), and best-of-N as many
     "model.max_batch_size=64",
     # a world trace is 3-4 steps; a training problem's search stops at its first path passing the reward tests
-    # (3 of the 4 tests held out from the hidden ones: a D+ path is right on more than 2 examples)
+    # (three quarters of a problem's 6 tests reward it: a D+ path is right on more than the 2 examples)
     "search.few_shot=false", "search.rollouts=3", "search.max_depth=4", "search.stop_after_passing=1",
     "search.reward_tests=heldout", "search.heldout_fraction=0.75",
     "sampling.temperature=0.6", "sampling.max_new_tokens=128",
