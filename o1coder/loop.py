@@ -12,7 +12,8 @@ Stages, each finished before the next starts (``loop:`` section, :class:`o1coder
 - per round t: ``t/search`` (the training problems, searched with the current policy into a run of the store),
   ``t/data`` (trees of rounds 0..t merged: D+, D_process and sibling pairs as JSON lines with lineage),
   ``t/prm`` (o1coder.prm on the merged trees; skipped with a note when there is nothing to learn: r = []),
-  ``t/sft`` (SFT on D+: round 0, or every round with ``loop.sft_every_round``), ``t/rl`` (iterative DPO or GRPO with phi and alpha(t)), ``t/eval``.
+  ``t/sft`` (SFT on D+: round 0, or every round with ``loop.sft_every_round``), ``t/rl`` (iterative DPO or
+  GRPO with phi and alpha(t)), ``t/eval``.
 
 The loop is a run of the store (``kind = "loop"``); its files are in ``<runs dir>/loop/<run id>/`` (``init/``,
 ``round-T/{policy,sft,prm,datasets}``) with ``loop_state.json`` (:mod:`o1coder.runs.loop_state`), rewritten

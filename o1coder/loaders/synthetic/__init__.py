@@ -126,8 +126,8 @@ def load_synthetic(path=None, *, split: str = "train", n: int | None = None, see
     for name, value in (("skip", skip), ("part", part)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"synthetic option {name} must be an integer >= 0, got {value!r}")
-    if isinstance(n, int) and not isinstance(n, bool):
-        skip += part * n
+    _check(split=split, level=level, n=n, seed=seed)
+    skip += part * n
     _check(split=split, level=level, n=n, seed=seed, skip=skip)
     if limit is not None:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
@@ -184,7 +184,8 @@ def parse_spec(spec: str) -> dict:
     split, *settings = [s.strip() for s in rest.split(",")] if rest else [""]
     if name != "synthetic" or split not in SPLITS:
         raise ValueError(f"problem spec {spec!r}: expected 'synthetic:train' or 'synthetic:eval', optionally "
-                         "followed by ',n=N', ',seed=S', ',level=L', ',skip=K', ',part=P' (e.g. 'synthetic:eval,n=200,level=2')")
+                         "followed by ',n=N', ',seed=S', ',level=L', ',skip=K', ',part=P' "
+                         "(e.g. 'synthetic:eval,n=200,level=2')")
     options: dict = {"split": split}
     for setting in settings:
         key, equals, value = setting.partition("=")
