@@ -65,6 +65,22 @@ def test_best_of_n_batches_of_k_under_a_cap(sandbox):
     assert result.stats["stop_reason"] == "execution_budget" and result.stats["rollouts"] == 2
 
 
+def test_best_of_n_stops_at_its_first_passing_answer_as_mcts_does(sandbox):
+    """With stop_after_passing, best-of-N samples k at a time and stops once enough answers pass (MCTS stops the
+    same way), so at equal mean tokens neither spends more than it needs on easy problems."""
+    order = [A + "\n" + A_BAD, JUNK, A + "\n" + A_GOOD, B + "\n" + B_BAD, A + "\n" + A_GOOD, JUNK]
+    generator = CallRecorder(lambda prompt, params, n: [order.pop(0) for _ in range(n)])
+    config = SearchConfig(algorithm="best_of_n", n_samples=6, k=2, stop_after_passing=1)
+    result = search(PROBLEM, generator, sandbox, config)
+    # batch 1 (bad, junk): nothing passes; batch 2 (good, B bad): one passes, so batch 3 never starts
+    assert [n for _, _, n in generator.calls] == [2, 2]
+    assert result.stats["stop_reason"] == "passing" and result.stats["rollouts"] == 4 and result.solved
+    # without the stop, all six answers come from one call
+    generator = CallRecorder(traces)
+    search(PROBLEM, generator, sandbox, SearchConfig(algorithm="best_of_n", n_samples=6, k=2))
+    assert [n for _, _, n in generator.calls] == [6]
+
+
 def test_best_of_n_vanilla(sandbox):
     answers = ["Double it.\n```python\ndef double(x):\n    return x * 2\n```", "I do not know.",
                "```python\ndef double(x):\n    return x\n```"]

@@ -23,11 +23,14 @@ from o1coder.search.tree import Node
 
 
 def run_best_of_n(ctx: SearchContext) -> None:
-    """N answers in one call (in batches of k when a token or execution cap is set, checked between batches)."""
+    """N answers in one call; in batches of k when a token or execution cap is set or when the search stops at its
+    first passing answers (``stop_after_passing``), checked between batches: best-of-N then stops early as MCTS does,
+    so that at equal tokens neither spends less on easy problems than the other could."""
     config = ctx.config
     total = config.n_samples or config.rollouts
-    capped = config.max_generated_tokens is not None or config.max_executions is not None
-    batch = config.k if capped else total
+    stepwise = (config.max_generated_tokens is not None or config.max_executions is not None
+                or config.stop_after_passing is not None)
+    batch = config.k if stepwise else total
     prompt, stop = answer_prompt(ctx)
     step_tokens = config.max_step_tokens or ctx.sampling.max_new_tokens
     done = 0
