@@ -7,11 +7,13 @@
    greedy and sampled, each with a 95% Wilson interval; the baseline is the same model before the warm start
    (the random initialisation with the world tokenizer), measured on the same problems;
 3. **MCTS vs best-of-N at equal generated tokens** (``o1coder eval --compare-budgets`` on the same policy and
-   problems): best-of-N is the baseline, the difference in points at each matched budget is printed;
+   problems; ``--budget-set search.stop_after_passing=1`` makes both stop at their first answer that passes the
+   public tests): best-of-N is the baseline, the difference in points at each matched budget is printed;
 4. **TCG validity and mutant kill rate after SFT (the baseline) and after DPO**, trained on world training
    problems and evaluated on held-out ones.
 
     python bench/world_learning.py [--eval-seed 7] [--eval-n 200] [--budget-problems 40] [--tcg-train 200]
+                                   [--budget-set KEY=VALUE ...]
 
 The targets of issue 13 (2-core CPU): warm start under 5 minutes, held-out Pass@1 between 5% and 60%, MCTS at
 least 10 points above best-of-N at equal tokens, TCG validity after DPO at least as high as after SFT. Use seeds
@@ -35,6 +37,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# The tiny-world recipe as it is (what `o1coder eval --compare-budgets --recipe tiny-world` runs): neither stops early.
+# With `--budget-set search.stop_after_passing=1` both stop at their first answer that passes the public tests
+# (best-of-N then draws k answers at a time: o1coder.search.baselines.run_best_of_n).
+BUDGET_OVERRIDES: list[str] = []
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--policy", help="an existing tiny-world build to measure (default: build one afresh, timed)")
@@ -44,6 +52,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--budget-problems", type=int, default=40, help="held-out problems for MCTS vs best-of-N "
                                                                    "(default 40; 0 skips)")
     p.add_argument("--sweep", default="2,4,8", help="MCTS rollouts and best-of-N answers swept (default 2,4,8)")
+    p.add_argument("--budget-set", action="append", default=None, metavar="KEY=VALUE",
+                   help="recipe overrides for the MCTS vs best-of-N section (repeatable; default: none, the "
+                        "tiny-world recipe as it is)")
     p.add_argument("--tcg-train", type=int, default=200, help="world training problems for the TCG (default 200; "
                                                               "0 skips)")
     p.add_argument("--tcg-eval", type=int, default=50, help="held-out problems the TCG is judged on (default 50)")
@@ -92,12 +103,12 @@ def held_out_pass_at_1(policy: Path, baseline: Path, problems, sandbox, temperat
     return results
 
 
-def budget_comparison(policy: Path, spec: str, limit: int, sweep: list[int], workdir: Path):
+def budget_comparison(policy: Path, spec: str, limit: int, sweep: list[int], workdir: Path, overrides: list[str]):
     from o1coder.config import apply_overrides, load_recipe
     from o1coder.evaluation.config import eval_config
     from o1coder.evaluation.record import run_budget
 
-    recipe = apply_overrides(load_recipe("tiny-world"), [f"model.name_or_path={policy}"])
+    recipe = apply_overrides(load_recipe("tiny-world"), [f"model.name_or_path={policy}", *overrides])
     config = eval_config(recipe)
     config.budget.algorithms = ["mcts", "best_of_n"]
     config.budget.mcts_rollouts = config.budget.best_of_n_samples = sweep
@@ -170,7 +181,9 @@ def main(argv=None) -> int:
                   f"({spec})")
             start = time.monotonic()
             sweep = [int(v) for v in args.sweep.split(",")]
-            comparison = budget_comparison(policy, spec, args.budget_problems, sweep, workdir)
+            overrides = BUDGET_OVERRIDES if args.budget_set is None else args.budget_set
+            print(f"   tiny-world recipe with {', '.join(overrides) or 'no overrides'}")
+            comparison = budget_comparison(policy, spec, args.budget_problems, sweep, workdir, overrides)
             print("   " + comparison.to_markdown().replace("\n", "\n   "))
             for target in sorted({r["target"] for r in comparison.rows}):
                 by = {r["algorithm"]: r for r in comparison.rows if r["target"] == target}

@@ -50,10 +50,10 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
 
 
-# The tests' tiny-world policy: the default recipe (o1coder.training.world_policy.WORLD_POLICY) with fewer SFT steps,
-# as `o1coder warm-start --steps N` builds it. N was chosen by measurement (README, "Notebooks"): the fewest steps
-# whose greedy Pass@1 is non-zero with a margin on held-out and training problems, so the notebooks show real
-# numbers without a 5-minute build per session.
+# The tests' tiny-world policy: the default spec (o1coder.training.world_policy.WORLD_POLICY) with its SFT steps pinned
+# here, as `o1coder warm-start --steps N` builds it, so that a longer default would not lengthen the suite. N was
+# chosen by measurement (README, "Notebooks"): few steps whose greedy Pass@1 is non-zero with a margin on held-out
+# and training problems; 400 is also the default now (held-out greedy about 40%, inside issue 13's window).
 SMALL_WORLD_POLICY_STEPS = 400
 
 

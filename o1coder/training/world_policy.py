@@ -65,7 +65,8 @@ class WorldPolicySpec:
     }, metadata={"help": "Qwen2 shape of the model (keys of o1coder.models.tiny.MODEL_SHAPE)."})  # fmt: skip
     vanilla_share: float = field(default=0.25, metadata={
         "help": "Share of the training problems that also get a vanilla answer row (prose, then the code)."})
-    max_steps: int = field(default=600, metadata={"help": "Optimizer steps of the warm-start SFT."})
+    # 400: held-out greedy Pass@1 about 40% (inside issue 13's 5-60% window, room left for search); 600 gave 70.5%
+    max_steps: int = field(default=400, metadata={"help": "Optimizer steps of the warm-start SFT."})
     batch_size: int = field(default=8, metadata={"help": "Rows per optimizer step."})
     learning_rate: float = field(default=5e-3, metadata={"help": "Peak learning rate (cosine decay, 5% warm-up)."})
     max_length: int = field(default=1024, metadata={"help": "Longest training row in tokens; longer rows are "
