@@ -17,7 +17,13 @@ from o1coder.models import ScriptedGenerator
 from o1coder.runs import get_run, metrics
 from o1coder.runs.loop_state import LoopState
 from o1coder.search.scripted import trace_policy
-from o1coder.training.loop_metrics import equal_token_summary, mean_interval, pass_at_1_points, wilson_interval
+from o1coder.training.loop_metrics import (
+    best_of_n_caps,
+    equal_token_summary,
+    mean_interval,
+    pass_at_1_points,
+    wilson_interval,
+)
 
 
 def test_wilson_interval_matches_known_values():
@@ -38,6 +44,17 @@ def test_mean_interval_and_points():
     points = pass_at_1_points(30, 120)
     assert points["loop/pass@1"] == 0.25 and points["loop/eval_problems"] == 120 and points["loop/eval_passed"] == 30
     assert points["loop/pass@1_low"] < 0.25 < points["loop/pass@1_high"]
+
+
+def test_best_of_n_caps_never_follow_the_stopping_time_of_a_lucky_search():
+    tokens, early = [300, 1200, 0, 900, 150], [True, False, False, False, True]
+    # no early stop: best-of-N gets, on each problem, what MCTS spent there
+    assert best_of_n_caps(tokens, early, None) == [300, 1200, 0, 900, 150]
+    # early stop: the same cap everywhere, the most MCTS spent where it ran its full course (problems it never
+    # started keep 0); never the 300 or 150 tokens MCTS needed where it happened to pass at once
+    assert best_of_n_caps(tokens, early, 1) == [1200, 1200, 0, 1200, 1200]
+    # every problem stopped early: the most it spent at all
+    assert best_of_n_caps([300, 500], [True, True], 1) == [500, 500]
 
 
 def test_equal_token_summary_counts_search_only_problems():

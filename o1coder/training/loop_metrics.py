@@ -12,7 +12,11 @@ measured, not assumed. Per evaluation (step = policy version) and per round (ste
 - ``loop/mcts_solve_rate`` vs ``loop/best_of_n_solve_rate`` at equal tokens, with ``loop/mcts_tokens`` and
   ``loop/best_of_n_tokens`` (mean completion tokens per problem): every training problem of the round is sampled
   again by best-of-N with the current policy, capped at the tokens MCTS spent on that problem (the cap is checked
-  between batches of k answers, so best-of-N may end up to one batch above it: never below by choice).
+  between batches of k answers, so best-of-N may end up to one batch above it: never below by choice). When the
+  search stops at its first passing paths (``search.stop_after_passing``), that cap would be unfair: MCTS spent few
+  tokens exactly where it was lucky, and best-of-N would get as few there. Both then follow the same rule instead
+  (:func:`best_of_n_caps`): best-of-N stops at its first passing answers too, within the most MCTS spent on a
+  problem where it did not stop early; the two means are reported side by side.
   ``loop/search_only_share``: of the problems where search found a path passing the reward tests (D+ problems,
   ``loop/d_plus_problems``), the share where those best-of-N samples found none: what search found that the
   policy alone did not sample.
@@ -113,18 +117,21 @@ def equal_token_points(problems, run_id: str, generator, sandbox, recipe: dict[s
     by_id = {p.id: p for p in problems}
     base = search_config(recipe)
     sampling = sampling_config(recipe) if recipe.get("sampling") else None
-    rows, budgets = [], []
-    for pid, tokens, passed in zip(results["problem_id"], results["completion_tokens"], results["passed"]):
+    rows, budgets, stopped = [], [], []
+    for pid, tokens, passed, stats in zip(results["problem_id"], results["completion_tokens"], results["passed"],
+                                          results["stats"]):
         if pid not in by_id:
             continue
         found = has_passing_path(readers.load_tree(run_id, pid, runs_dir))
         rows.append({"problem_id": pid, "mcts_tokens": int(tokens), "mcts_solved": bool(passed), "mcts_found": found,
                      "best_of_n_tokens": 0, "best_of_n_solved": False, "best_of_n_found": False})
         budgets.append(int(tokens))
+        stopped.append(isinstance(stats, dict) and stats.get("stop_reason") == "passing")
+    caps = best_of_n_caps(budgets, stopped, base.stop_after_passing)
 
     def sample(index: int, task_generator, task_sandbox):
         config = dataclasses.replace(base, algorithm="best_of_n", n_samples=max_samples,
-                                     max_generated_tokens=budgets[index], stop_after_passing=None)
+                                     max_generated_tokens=caps[index], stop_after_passing=base.stop_after_passing)
         return search(by_id[rows[index]["problem_id"]], task_generator, task_sandbox, config, sampling=sampling)
 
     # every problem's best-of-N in flight at once, as the search ran (batches of k answers per problem): the same
@@ -135,6 +142,18 @@ def equal_token_points(problems, run_id: str, generator, sandbox, recipe: dict[s
         rows[index].update(best_of_n_tokens=int(result.stats["tokens"]["completion"]),
                            best_of_n_solved=result.solved, best_of_n_found=has_passing_path(result.tree))
     return equal_token_summary(rows), rows
+
+
+def best_of_n_caps(mcts_tokens: Sequence[int], stopped_early: Sequence[bool], stop_after_passing: int | None
+                   ) -> list[int]:
+    """Best-of-N's token cap on each problem. Without an early stop, the tokens MCTS spent on that problem. With one
+    (MCTS ended where it found passing paths, best-of-N will too), the most MCTS spent on a problem where it did not
+    stop early, for every problem: a cap chosen from MCTS's own stopping time would hand best-of-N few tokens
+    exactly where MCTS was lucky (optional stopping), which favours MCTS by construction."""
+    if stop_after_passing is None:
+        return [int(t) for t in mcts_tokens]
+    full = [int(t) for t, early in zip(mcts_tokens, stopped_early) if not early] or [int(t) for t in mcts_tokens]
+    return [max(full) if t > 0 else 0 for t in mcts_tokens]
 
 
 def equal_token_summary(rows: Sequence[dict]) -> dict[str, float | None]:
