@@ -64,8 +64,10 @@ def report(seed: int, runs: Path, seconds: float, first: float | None) -> dict:
     warm, last = 1, versions[-1]
     gain = value[("loop/pass@1", last)] - value[("loop/pass@1", warm)]
     apart = value[("loop/pass@1_low", last)] > value[("loop/pass@1_high", warm)]
+    # ahead: more training problems solved, with no more tokens per problem (with an early-stopping search both stop
+    # at their first passing answers under one cap, so their token means differ: loop_metrics.best_of_n_caps)
     ahead = [value.get(("loop/mcts_solve_rate", t), 0) > value.get(("loop/best_of_n_solve_rate", t), 1)
-             for t in rounds]
+             and value.get(("loop/mcts_tokens", t), 1) <= value.get(("loop/best_of_n_tokens", t), 0) for t in rounds]
     aucs = [value.get(("loop/prm_auc", t)) for t in rounds]
     ratio = value[("loop/pass@1", last)] / value[("loop/pass@1", warm)] if value[("loop/pass@1", warm)] else None
     checks = {
@@ -73,7 +75,7 @@ def report(seed: int, runs: Path, seconds: float, first: float | None) -> dict:
         "95% intervals of v1 and the last version apart": ("apart" if apart else "overlap", apart),
         "held-out problems per evaluation >= 100": (f"{value[('loop/eval_problems', last)]:.0f}",
                                                      value[("loop/eval_problems", last)] >= 100),
-        "MCTS ahead of best-of-N at equal tokens, every round": (str(ahead), all(ahead)),
+        "MCTS ahead of best-of-N (more solved, no more tokens), every round": (str(ahead), all(ahead)),
         f"PRM AUC on held-out trees >= {AUC_TARGET}, every round": (
             str([None if a is None else round(a, 3) for a in aucs]), all(a is not None and a >= AUC_TARGET
                                                                           for a in aucs)),

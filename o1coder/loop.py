@@ -564,9 +564,13 @@ def _losses(result) -> str:
 def _versus(points: dict[str, Any]) -> str:
     if not points:
         return ""
-    return (f"; at equal tokens MCTS {_pct(points['loop/mcts_solve_rate'])} vs best-of-N "
-            f"{_pct(points['loop/best_of_n_solve_rate'])}, search-only share of D+ "
-            f"{_pct(points['loop/search_only_share'])}")
+    return (f"; MCTS {_pct(points['loop/mcts_solve_rate'])} ({_count(points['loop/mcts_tokens'])} tokens/problem) vs "
+            f"best-of-N {_pct(points['loop/best_of_n_solve_rate'])} ({_count(points['loop/best_of_n_tokens'])}), "
+            f"search-only share of D+ {_pct(points['loop/search_only_share'])}")
+
+
+def _count(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _pct(value: float | None) -> str:
