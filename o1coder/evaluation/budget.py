@@ -88,24 +88,28 @@ class _Runner:
                  progress: Callable[[BudgetPoint], None] | None) -> None:
         from o1coder.config import sampling_config
         from o1coder.guidance import load_guidance
-        from o1coder.search.config import search_config
+        from o1coder.search.config import recipe_concurrency, search_config
 
         self.problems, self.generator, self.sandbox, self.progress = problems, generator, sandbox, progress
         self.base = search_config(recipe)
+        self.concurrency = recipe_concurrency(recipe)  # problems in flight: their generation and execution batched
         self.sampling = sampling_config(recipe) if recipe.get("sampling") else None
         self.points: dict[tuple[str, int], BudgetPoint] = {}
         self.guidance = load_guidance(recipe, sandbox)  # beam's value and PUCT's prior from the PRM, if given
 
     def run(self, algorithm: str, value: int, refined: bool = False) -> BudgetPoint:
         from o1coder.search import search
+        from o1coder.search.inflight import InFlight
 
         key = (algorithm, value)
         if key in self.points:
             return self.points[key]
         knob = KNOBS[algorithm]
         config = dataclasses.replace(self.base, algorithm=algorithm, **{knob: value})
-        results = [search(p, self.generator, self.sandbox, config, sampling=self.sampling,
-                          **self.guidance.search_kwargs()) for p in self.problems]
+        guidance = self.guidance.search_kwargs()
+        results = InFlight(self.generator, self.sandbox, self.concurrency).map(
+            self.problems, lambda p, generator, sandbox: search(p, generator, sandbox, config, sampling=self.sampling,
+                                                                **guidance))
         count = len(results)
         point = BudgetPoint(
             algorithm, knob, value,
