@@ -41,7 +41,7 @@ _WORKER_ENV = dict(worker.harness.CLEAN_ENV)  # workers start with exactly what 
 
 Job = tuple  # (code, tests, setup)
 PIPELINE_DEPTH = 2  # jobs one worker holds: the one it runs and the next, already in its pipe
-harness_write = worker.harness._write_all
+_write_all = worker.harness._write_all
 
 
 class SandboxError(RuntimeError):
@@ -75,10 +75,7 @@ class _Worker:
 
     def send(self, message: bytes) -> None:
         """Write one framed job (see worker.frame). A dead worker is noticed by the reply that never comes."""
-        try:
-            harness_write(self.proc.stdin.fileno(), message)
-        except OSError:
-            pass
+        _write_all(self.proc.stdin.fileno(), message)  # a closed pipe ends the write quietly
 
     def receive(self, timeout: float) -> dict | None:
         return self._receive(deadline=time.monotonic() + timeout)
@@ -238,7 +235,8 @@ class Sandbox:
         return results  # type: ignore[return-value]
 
     def _execute_all(self, jobs: list[tuple], stop_on_failure: bool) -> list[ExecResult]:
-        """Run ``jobs`` on the workers, each worker fed by a thread of the pool (see :meth:`_serve`)."""
+        """Run ``jobs`` on the workers, each worker fed by a thread of the pool (see :meth:`_serve`). Callers in
+        several threads share the workers: each feeds those it holds until its jobs are done."""
         results: list[ExecResult | None] = [None] * len(jobs)
         order = iter(range(len(jobs)))
         lock = threading.Lock()
