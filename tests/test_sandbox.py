@@ -137,6 +137,20 @@ def test_run_many_keeps_input_order_and_runs_duplicates_once(sb):
     assert sb.stats["executions"] == executions + 12
 
 
+@pytest.mark.timeout(60)  # a deadlock would hang in a blocking write, past every deadline of the sandbox
+def test_jobs_queued_in_a_worker_never_deadlock_and_each_reply_meets_its_job():
+    """A worker holds the job it runs and the next one, already in its pipe: a long reply (600 KB, more than a
+    pipe holds) must not wait on the host writing a long job (200 KB) behind it, and replies stay in order."""
+    long_reply = ("def f(n):\n    return 'x' * n\n", [TestCase.call("f", [600_000], "x" * 600_000)])
+    long_job = ("def f(n):\n    return n  # " + "y" * 200_000 + "\n", [TestCase.call("f", [5], 5)])
+    small = [(f"def f():\n    return {i}\n", [TestCase.call("f", [], i if i != 2 else -1)]) for i in range(4)]
+    jobs = [long_reply, small[0], long_job, long_reply, long_job, small[1], small[2], long_reply, small[3]]
+    with Sandbox(limits=LIMITS, workers=1, cache=False) as sandbox:
+        results = sandbox.run_many(jobs)
+        assert [r.status for r in results] == ["passed"] * 6 + ["failed", "passed", "passed"]
+        assert sandbox.stats["executions"] == len(jobs) and sandbox.stats["worker_restarts"] == 0
+
+
 def test_bad_input_gets_clear_errors(sb):
     with pytest.raises(TypeError, match="TestCase"):
         sb.run("x = 1", ["assert x == 1"])

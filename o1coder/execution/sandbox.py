@@ -6,6 +6,7 @@ and a worker that dies is replaced. See worker.py / harness.py / isolation.py fo
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import itertools
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -39,6 +40,8 @@ WORKER_SCRIPT = Path(worker.__file__).resolve()
 _WORKER_ENV = dict(worker.harness.CLEAN_ENV)  # workers start with exactly what candidates may see
 
 Job = tuple  # (code, tests, setup)
+PIPELINE_DEPTH = 2  # jobs one worker holds: the one it runs and the next, already in its pipe
+_write_all = worker.harness._write_all
 
 
 class SandboxError(RuntimeError):
@@ -66,12 +69,15 @@ class _Worker:
             raise SandboxError("a sandbox worker failed to start")
         self.isolation = {**hello["isolation"], "memory_cgroup": self.cgroup.active}
         self.uid = hello.get("uid")  # the uid its candidates run as (None without root)
+        # a job sent while another runs waits in the pipe: at most half of it, so writing it never blocks on a
+        # worker that is itself blocked writing a long reply
+        self.ahead_bytes = fcntl.fcntl(self.proc.stdin.fileno(), fcntl.F_GETPIPE_SZ) // 2
 
-    def request(self, job: dict, timeout: float) -> dict | None:
-        try:
-            worker.send(self.proc.stdin.fileno(), job)
-        except (BrokenPipeError, OSError):
-            return None
+    def send(self, message: bytes) -> None:
+        """Write one framed job (see worker.frame). A dead worker is noticed by the reply that never comes."""
+        _write_all(self.proc.stdin.fileno(), message)  # a closed pipe ends the write quietly
+
+    def receive(self, timeout: float) -> dict | None:
         return self._receive(deadline=time.monotonic() + timeout)
 
     def _receive(self, deadline: float) -> dict | None:
@@ -108,6 +114,17 @@ class _Worker:
             self.cgroup.remove()
         except (OSError, subprocess.TimeoutExpired):
             self.kill()
+
+
+class _Pending:
+    """A job on its way through one worker."""
+
+    __slots__ = ("index", "plans", "message", "timeout", "attempts", "started")
+
+    def __init__(self, index: int, plans: list[judge.Plan], message: bytes, timeout: float):
+        self.index, self.plans, self.message, self.timeout = index, plans, message, timeout
+        self.attempts = 0
+        self.started = 0.0  # when the worker began it (as far as this process can tell)
 
 
 class Sandbox:
@@ -210,15 +227,89 @@ class Sandbox:
             else:
                 todo.setdefault(key if key else i, []).append(i)  # identical jobs in one batch run once
         firsts = [indices[0] for indices in todo.values()]
-        for i, result in zip(firsts, self._pool.map(lambda i: self._execute(*jobs[i], stop_on_failure), firsts)):
+        for i, result in zip(firsts, self._execute_all([jobs[i] for i in firsts], stop_on_failure)):
             for j in todo[keys[i] if keys[i] else i]:
                 results[j] = result
             if keys[i]:
                 self._cache_put(keys[i], result)
         return results  # type: ignore[return-value]
 
-    def _execute(self, code: str, tests: list[TestCase], setup: str, stop_on_failure: bool = False) -> ExecResult:
-        started = time.monotonic()
+    def _execute_all(self, jobs: list[tuple], stop_on_failure: bool) -> list[ExecResult]:
+        """Run ``jobs`` on the workers, each worker fed by a thread of the pool (see :meth:`_serve`). Callers in
+        several threads share the workers: each feeds those it holds until its jobs are done."""
+        results: list[ExecResult | None] = [None] * len(jobs)
+        order = iter(range(len(jobs)))
+        lock = threading.Lock()
+
+        def take() -> int | None:
+            with lock:
+                return next(order, None)
+
+        serve = functools.partial(self._serve, jobs, results, take, stop_on_failure)
+        for _ in self._pool.map(lambda _: serve(), range(min(self.n_workers, len(jobs)))):
+            pass
+        return results  # type: ignore[return-value]
+
+    def _serve(self, jobs: list[tuple], results: list, take, stop_on_failure: bool) -> None:
+        """Feed one worker jobs taken from ``take`` until there are none left, ``PIPELINE_DEPTH`` at a time: the
+        next job waits in the worker's pipe while one runs, so the worker never idles on the round trip to this
+        process. A worker that dies or stops answering is replaced; the jobs it held are sent again, and the one it
+        was running is tried twice at most."""
+        w = self._idle.get()
+        held: deque[_Pending] = deque()  # sent to w, in order
+        waiting: _Pending | None = None  # taken, too long to wait in a pipe behind another job
+        oom_seen = w.cgroup.oom_kills()
+        try:
+            while True:
+                while len(held) < PIPELINE_DEPTH:
+                    if waiting is None:
+                        i = take()
+                        if i is None:
+                            break
+                        waiting = _Pending(i, *self._prepare(*jobs[i], stop_on_failure))
+                    if held and len(waiting.message) > w.ahead_bytes:
+                        break
+                    w.send(waiting.message)
+                    held.append(waiting)
+                    waiting = None
+                if not held:
+                    return
+                head = held[0]
+                head.started = head.started or time.monotonic()
+                reply = w.receive(head.timeout)
+                if reply is not None:
+                    oom_now = w.cgroup.oom_kills()
+                    if oom_now > oom_seen:  # the kernel's OOM killer acted during this program
+                        _blame_memory(reply)
+                    oom_seen = oom_now
+                if reply is None or not w.alive():
+                    head.attempts += 1
+                    w = self._replace(w)
+                    oom_seen = w.cgroup.oom_kills()
+                    retry = head.attempts < 2
+                    for pending in list(held)[0 if retry else 1:]:
+                        w.send(pending.message)
+                    if retry:
+                        head.started = 0.0
+                        continue
+                held.popleft()
+                if held:
+                    held[0].started = time.monotonic()
+                with self._cache_lock:
+                    self.stats["executions"] += 1
+                result = _verdict(head.plans, reply, stop_on_failure)
+                result.duration = time.monotonic() - head.started
+                results[head.index] = result
+        finally:
+            try:
+                if held:  # an error here, with jobs still in the worker: their replies must not meet later jobs
+                    w = self._replace(w)
+            finally:
+                self._idle.put(w)
+
+    def _prepare(self, code: str, tests: list[TestCase], setup: str,
+                 stop_on_failure: bool) -> tuple[list[judge.Plan], bytes, float]:
+        """The plans (judging stays here), the framed job for the worker, and how long to wait for its reply."""
         plans = judge.plan_tests(tests)
         cpu = self.limits.cpu_seconds
         job = {"code": code, "setup": setup, "plans": [p.wire for p in plans], "limits": self._limits_dict(),
@@ -227,24 +318,7 @@ class Sandbox:
         if any(t.reference_seconds is not None for t in tests):
             job["cpu_limits"] = judge.cpu_limits(tests, cpu)
         timeout = (len(plans) + 2) * (self.limits.wall_seconds + 6) + 10
-        w = self._idle.get()
-        try:
-            reply = None
-            for _attempt in range(2):  # a worker found dead is replaced and the program tried once more
-                oom_before = w.cgroup.oom_kills()
-                reply = w.request(job, timeout)
-                if reply is not None and w.cgroup.oom_kills() > oom_before:
-                    _blame_memory(reply)
-                if reply is not None and w.alive():
-                    break
-                w = self._replace(w)
-        finally:
-            self._idle.put(w)
-        with self._cache_lock:
-            self.stats["executions"] += 1
-        result = _verdict(plans, reply, stop_on_failure)
-        result.duration = time.monotonic() - started
-        return result
+        return plans, worker.frame(job), timeout
 
     def _replace(self, dead: _Worker) -> _Worker:
         dead.kill()

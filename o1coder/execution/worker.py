@@ -32,9 +32,14 @@ PREIMPORTS = ("math", "re", "collections", "collections.abc", "itertools", "func
 _HEADER = struct.Struct("!I")
 
 
-def send(fd: int, message: dict) -> None:
+def frame(message: dict) -> bytes:
+    """One message as it goes on a channel: its length, then its JSON."""
     data = json.dumps(message).encode()
-    harness._write_all(fd, _HEADER.pack(len(data)) + data)
+    return _HEADER.pack(len(data)) + data
+
+
+def send(fd: int, message: dict) -> None:
+    harness._write_all(fd, frame(message))
 
 
 def receive(fd: int) -> dict | None:
