@@ -10,33 +10,18 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from o1coder.bundled import load_bundled
-from o1coder.config import apply_overrides, load_recipe
-from o1coder.loop import run_loop
-from o1coder.models import ScriptedGenerator
 from o1coder.paths import PROJECT_ROOT
 from o1coder.runs import metrics
 from o1coder.runs.loop_state import LoopState
-from o1coder.search.scripted import trace_policy
 
 MAIN = PROJECT_ROOT / "app" / "main.py"
 sys.path.insert(0, str(PROJECT_ROOT / "app"))
 
-OVERRIDES = [
-    "loop.rounds=1", "loop.train_limit=2", "loop.eval_limit=2", "loop.warm_start=bundled:train",
-    "loop.aspr_samples=2", "loop.compare_best_of_n=true", "search.rollouts=3",
-    "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
-    "training.samples_per_problem=1", "prm.epochs=1", "prm.trainer={max_steps: 1}",
-]
-
-
-@pytest.fixture(scope="module")
-def loop_run(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("app-loop")
-    recipe = apply_overrides(load_recipe("tiny-cpu"), OVERRIDES)
-    run_id = run_loop(recipe, runs_dir=runs, generator_factory=lambda policy: ScriptedGenerator(
-        trace_policy(load_bundled(), seed=7)))
-    return run_id, runs
+@pytest.fixture
+def loop_run(reduced_loop_run):
+    """The session's reduced loop (conftest.py: 2 rounds of 3 training and 3 held-out problems, with a warm start,
+    ASPR and MCTS against best-of-N), shared with tests/test_loop_metrics.py: policy versions 0 to 3."""
+    return reduced_loop_run[:2]
 
 
 def open_page(page: str, **params) -> AppTest:
@@ -57,13 +42,13 @@ def test_metrics_page_draws_the_learning_curve_with_intervals(loop_run, monkeypa
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     [curve] = [t for t in figure["data"] if t.get("name") == "Pass@1"]
     stored = metrics(run_id, "loop/pass@1", runs_dir=runs)
-    assert curve["x"] == [0, 1, 2] and curve["y"] == pytest.approx(list(stored["value"]))
+    assert curve["x"] == [0, 1, 2, 3] and curve["y"] == pytest.approx(list(stored["value"]))
     low = metrics(run_id, "loop/pass@1_low", runs_dir=runs)["value"]
     assert curve["error_y"]["arrayminus"] == pytest.approx(list(stored["value"] - low))
     assert any(t.get("name") == "ASPR" for t in figure["data"])
     assert any(t.get("name", "").startswith("best-of-N") for t in figure["data"])
     table = next(d.value for d in at.dataframe if "Pass@1" in d.value.columns)
-    assert list(table["version"]) == [0, 1, 2] and set(table["problems"]) == {2}
+    assert list(table["version"]) == [0, 1, 2, 3] and set(table["problems"]) == {3}
 
 
 def test_runs_page_nests_the_loops_child_runs_under_it(loop_run, monkeypatch):

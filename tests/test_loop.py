@@ -42,17 +42,17 @@ def recipe(*extra: str) -> dict:
     return apply_overrides(load_recipe("tiny-cpu"), [*OVERRIDES, *extra])
 
 
-def test_two_rounds_end_to_end(tmp_path):
-    seen = []
-    run_id = run_loop(recipe(), runs_dir=tmp_path, generator_factory=scripted,
-                      progress=lambda stage, message: seen.append((stage, message)))
+def test_two_rounds_end_to_end(reduced_loop_run):
+    """The session's reduced loop (conftest.py: two rounds of 3 training and 3 held-out problems after a warm start,
+    also read by the metrics and app tests), stage by stage."""
+    run_id, tmp_path, started = reduced_loop_run
     run = get_run(run_id, tmp_path)
     assert (run.kind, run.status) == ("loop", "finished")
     state = LoopState.load(run_id, tmp_path)
-    assert state.done == STAGES
-    assert [stage for stage, message in seen if message == "start"] == STAGES
+    assert state.done == ["baseline", "warm_start", "warm_start/eval", *STAGES[1:]]
+    assert started == state.done
     searches = [get_run(state.runs[f"{t}/search"], tmp_path) for t in (0, 1)]
-    assert {(r.kind, r.status, r.problems_done) for r in searches} == {("search", "finished", 2)}
+    assert {(r.kind, r.status, r.problems_done) for r in searches} == {("search", "finished", 3)}
     # round 1 trains on the trees of rounds 0 and 1, every row saying where it came from
     rows = [json.loads(line) for line in (state.folder / "round-1/datasets/d_process.jsonl").read_text().splitlines()]
     assert {(r["run_id"], r["round"]) for r in rows} == {(state.runs["0/search"], 0), (state.runs["1/search"], 1)}
@@ -68,7 +68,7 @@ def test_two_rounds_end_to_end(tmp_path):
     # metrics in the store
     points = metrics(run_id, runs_dir=tmp_path)
     by_name = {name: dict(zip(group["step"], group["value"])) for name, group in points.groupby("name")}
-    assert sorted(by_name["loop/pass@1"]) == [0, 1, 2]
+    assert sorted(by_name["loop/pass@1"]) == [0, 1, 2, 3]  # untrained, warm-started, then one per round
     assert by_name["loop/round"] == {0: 0.0, 1: 1.0}
     assert by_name["loop/alpha"] == pytest.approx({0: 0.9, 1: 0.5})  # linear from 0.9 to 0.5 over 2 rounds
     assert by_name["loop/pairs"][0] == len(pairs)

@@ -74,23 +74,15 @@ def test_equal_token_summary_counts_search_only_problems():
     assert equal_token_summary([])["loop/search_only_share"] is None
 
 
-OVERRIDES = [
-    "loop.rounds=2", "loop.train_limit=3", "loop.eval_limit=3", "loop.warm_start=bundled:train",
-    "loop.aspr_samples=2", "loop.compare_best_of_n=true", "search.rollouts=3",
-    "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
-    "training.samples_per_problem=1", "prm.epochs=1", "prm.trainer={max_steps: 1}",
-]
-
-
 def scripted(policy):
     return ScriptedGenerator(trace_policy(load_bundled(), seed=7))
 
 
-@pytest.fixture(scope="module")
-def loop_run(tmp_path_factory):
-    runs = tmp_path_factory.mktemp("loop-metrics")
-    recipe = apply_overrides(load_recipe("tiny-cpu"), OVERRIDES)
-    return run_loop(recipe, runs_dir=runs, generator_factory=scripted), runs
+@pytest.fixture
+def loop_run(reduced_loop_run):
+    """The session's reduced loop (conftest.py: 2 rounds, 3 training and 3 held-out problems), shared with the app
+    tests of tests/test_app_loop.py."""
+    return reduced_loop_run[:2]
 
 
 def series(run_id, runs) -> dict[str, dict[int, float]]:
