@@ -95,10 +95,16 @@ def test_a_click_on_a_node_updates_the_inspector_panel(lab):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(lab, timeout=120_000)
             page.wait_for_function(f"window.jupyterapp && {current} && {current}.sessionContext", timeout=120_000)
-            page.wait_for_timeout(2000)
-            if page.query_selector(".jp-Dialog .jp-mod-accept"):  # "select a kernel", when the lab asks
-                page.click(".jp-Dialog .jp-mod-accept")
-            page.evaluate(f"async () => {{ await {current}.sessionContext.ready; }}")
+            # the kernel is ready once the lab has started it; it may first ask to "select a kernel", and on a busy
+            # machine it asks late: accept the dialog whenever it shows up, until the session is ready
+            ready = (f"() => Promise.race([{current}.sessionContext.ready.then(() => true), "
+                     "new Promise(resolve => setTimeout(() => resolve(false), 1000))])")
+            deadline = time.monotonic() + 300
+            while not page.evaluate(ready):
+                if page.query_selector(".jp-Dialog .jp-mod-accept"):
+                    page.click(".jp-Dialog .jp-mod-accept")
+                if time.monotonic() > deadline:
+                    pytest.fail("the notebook's kernel was not ready 300 s after the lab opened it")
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             # the inspector: a plotly figure widget with its HTML panel right under it
             inspector = page.locator(".widget-vbox", has=page.locator(".js-plotly-plot")).first
