@@ -130,13 +130,18 @@ def test_search_arguments_are_checked(tmp_path, capsys):
 
 
 def _start(args: list[str], log_path) -> subprocess.Popen:
-    """The search in a child process that takes Ctrl-C as a user's shell would deliver it. A suite started in the
-    background of a non-interactive shell (`make test &`) ignores SIGINT, the child inherits that, and Python then
-    installs no KeyboardInterrupt handler: the stop below would be lost. The child gets the default back."""
+    """The search in a child process that takes Ctrl-C as a user's shell would deliver it. A child inherits SIGINT
+    ignored or blocked from its parent (Python then installs no KeyboardInterrupt handler, or never sees the signal),
+    and inside the full suite the stop below was once lost that way (the search finished, exit 0): the child gets
+    SIGINT's default disposition back, unblocked."""
     log = open(log_path, "w")  # noqa: SIM115 - the child writes to it until it ends
     return subprocess.Popen([sys.executable, "-m", "o1coder.cli", *args], cwd=PROJECT_ROOT, stdout=log,
-                            stderr=subprocess.STDOUT,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            stderr=subprocess.STDOUT, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _wait_for_progress(proc: subprocess.Popen, runs_dir: str, at_least: int, planned: int,
