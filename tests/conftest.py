@@ -107,9 +107,19 @@ def small_world_spec():
     return dataclasses.replace(WORLD_POLICY, max_steps=SMALL_WORLD_POLICY_STEPS)
 
 
+def scripted_loop_policy(policy):
+    """The loop tests' ``generator_factory``: whatever the policy, the bundled traces replayed with mistakes (seeded),
+    so trees hold passing and failing code; the training stages still train the tiny model."""
+    from o1coder.bundled import load_bundled
+    from o1coder.models import ScriptedGenerator
+    from o1coder.search.scripted import trace_policy
+
+    return ScriptedGenerator(trace_policy(load_bundled(), seed=7))
+
+
 # A reduced self-play loop (2 rounds of 3 training and 3 held-out problems, warm start, ASPR, MCTS against best-of-N)
 # recorded once per session: tests/test_loop.py checks its stages and datasets, tests/test_loop_metrics.py its
-# measurements and tests/test_app_loop.py the app pages that draw them. Searches replay the bundled traces (scripted policy); the training stages train the tiny model.
+# measurements and tests/test_app_loop.py the app pages that draw them.
 REDUCED_LOOP_OVERRIDES = [
     "loop.rounds=2", "loop.train_limit=3", "loop.eval_limit=3", "loop.warm_start=bundled:train",
     "loop.aspr_samples=2", "loop.compare_best_of_n=true", "search.rollouts=3",
@@ -123,17 +133,13 @@ def reduced_loop_run(tmp_path_factory) -> tuple[str, Path, list[str]]:
     """``(loop run id, runs folder, the stages in the order they started)`` of the session's reduced loop
     (``REDUCED_LOOP_OVERRIDES``), run once: it takes about half a minute, and tests/test_loop.py (two rounds end to
     end), tests/test_loop_metrics.py and tests/test_app_loop.py read the same run without changing it."""
-    from o1coder.bundled import load_bundled
     from o1coder.config import apply_overrides, load_recipe
     from o1coder.loop import run_loop
-    from o1coder.models import ScriptedGenerator
-    from o1coder.search.scripted import trace_policy
 
     runs = tmp_path_factory.mktemp("reduced-loop")
     recipe = apply_overrides(load_recipe("tiny-cpu"), REDUCED_LOOP_OVERRIDES)
     started: list[str] = []
-    run_id = run_loop(recipe, runs_dir=runs,
-                      generator_factory=lambda policy: ScriptedGenerator(trace_policy(load_bundled(), seed=7)),
+    run_id = run_loop(recipe, runs_dir=runs, generator_factory=scripted_loop_policy,
                       progress=lambda stage, message: started.append(stage) if message == "start" else None)
     return run_id, runs, started
 

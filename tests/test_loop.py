@@ -16,7 +16,6 @@ import time
 
 import pytest
 
-from o1coder.bundled import load_bundled
 from o1coder.cli import main
 from o1coder.config import apply_overrides, load_recipe
 from o1coder.loop import run_loop
@@ -24,6 +23,7 @@ from o1coder.models import ScriptedGenerator
 from o1coder.runs import get_run, list_runs, metrics
 from o1coder.runs.loop_state import LoopState
 from o1coder.search.scripted import trace_policy
+from conftest import scripted_loop_policy as scripted
 
 OVERRIDES = [
     "loop.rounds=2", "loop.train_limit=2", "loop.eval_limit=1", "search.rollouts=3",
@@ -32,10 +32,6 @@ OVERRIDES = [
 ]
 STAGES = ["baseline", "0/search", "0/data", "0/prm", "0/sft", "0/rl", "0/eval",
           "1/search", "1/data", "1/prm", "1/rl", "1/eval"]
-
-
-def scripted(policy):
-    return ScriptedGenerator(trace_policy(load_bundled(), seed=7))
 
 
 def recipe(*extra: str) -> dict:

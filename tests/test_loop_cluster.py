@@ -11,23 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from o1coder.bundled import load_bundled
 from o1coder.config import apply_overrides, load_recipe
 from o1coder.loop import run_loop
-from o1coder.models import ScriptedGenerator
 from o1coder.runs import get_run, list_runs
 from o1coder.runs.loop_state import LoopState
-from o1coder.search.scripted import trace_policy
+from conftest import scripted_loop_policy as scripted
 
 OVERRIDES = [
     "loop.rounds=1", "loop.train_limit=2", "loop.eval_limit=1", "loop.baseline=false", "search.rollouts=3",
     "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
     "training.samples_per_problem=2", "prm.epochs=1", "prm.trainer={max_steps: 1}",
 ]
-
-
-def scripted(policy):
-    return ScriptedGenerator(trace_policy(load_bundled(), seed=7))
 
 
 def live(kind: type) -> int:

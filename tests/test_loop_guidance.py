@@ -8,10 +8,9 @@ import pytest
 from o1coder.bundled import load_bundled
 from o1coder.config import apply_overrides, load_recipe
 from o1coder.loop import run_loop
-from o1coder.models import ScriptedGenerator
 from o1coder.runs import get_run, load_tree, metrics
 from o1coder.runs.loop_state import LoopState
-from o1coder.search.scripted import trace_policy
+from conftest import scripted_loop_policy as scripted
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 PAPER = [
@@ -22,10 +21,6 @@ PAPER = [
     "prm.trainer={max_steps: 1}", "tcg.sft={max_steps: 1}", "tcg.dpo={max_steps: 1}",
     "tcg.sampling={max_new_tokens: 24}",
 ]
-
-
-def scripted(policy):
-    return ScriptedGenerator(trace_policy(load_bundled(), seed=7))
 
 
 def test_tcg_stage_and_prm_prior_reach_every_search(tmp_path):

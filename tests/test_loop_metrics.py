@@ -10,13 +10,10 @@ import json
 
 import pytest
 
-from o1coder.bundled import load_bundled
 from o1coder.config import apply_overrides, load_recipe
 from o1coder.loop import run_loop
-from o1coder.models import ScriptedGenerator
 from o1coder.runs import get_run, metrics
 from o1coder.runs.loop_state import LoopState
-from o1coder.search.scripted import trace_policy
 from o1coder.training.loop_metrics import (
     best_of_n_caps,
     equal_token_summary,
@@ -24,6 +21,7 @@ from o1coder.training.loop_metrics import (
     pass_at_1_points,
     wilson_interval,
 )
+from conftest import scripted_loop_policy as scripted
 
 
 def test_wilson_interval_matches_known_values():
@@ -72,10 +70,6 @@ def test_equal_token_summary_counts_search_only_problems():
     assert points["loop/d_plus_problems"] == 2 and points["loop/search_only_share"] == 0.5
     assert points["loop/mcts_tokens"] == 60 and points["loop/best_of_n_tokens"] == pytest.approx(200 / 3)
     assert equal_token_summary([])["loop/search_only_share"] is None
-
-
-def scripted(policy):
-    return ScriptedGenerator(trace_policy(load_bundled(), seed=7))
 
 
 @pytest.fixture
