@@ -36,6 +36,41 @@ def pytest_configure(config):
         pass
 
 
+# `make test` runs the suite in several pytest-xdist workers. The tests of one group run in one worker, one after the
+# other: "ray" for the tests that start a local Ray cluster (two at once would compete for the node's ports and
+# CPUs), "reduced-loop" for the readers of the session's reduced loop (one worker records it, not each), "mbppplus"
+# for the two that load the whole MBPP+ file (the second reads the expected outputs the first cached). Keys are
+# node-id prefixes. (xdist's own `xdist_group` marker does not group under pytest 9, whose node ids it cannot
+# suffix: hence a scheduler of our own.)
+WORKER_GROUPS = {
+    "tests/test_scale_ray.py::": "ray",
+    "tests/test_loop_cluster.py::": "ray",
+    "tests/test_evaluation_resume.py::": "ray",
+    "tests/test_guidance.py::": "ray",
+    "tests/test_app_loop.py::": "reduced-loop",
+    "tests/test_loop_metrics.py::": "reduced-loop",
+    "tests/test_loop.py::test_two_rounds_end_to_end": "reduced-loop",
+    "tests/test_loaders.py::test_mbppplus_full_file": "mbppplus",
+    "tests/test_verify_benchmarks.py::": "mbppplus",
+}
+
+
+def worker_group(nodeid: str) -> str | None:
+    return next((group for prefix, group in WORKER_GROUPS.items() if nodeid.startswith(prefix)), None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Scopes of one test each, except the groups of ``WORKER_GROUPS`` (larger scopes are handed out first)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     try:
         import torch
@@ -58,9 +93,13 @@ SMALL_WORLD_POLICY_STEPS = 400
 
 
 WORLD_POLICY_USERS = {"test_notebooks.py", "test_world_policy.py"}  # test files that take small_world_policy
-_BUILD = ("import sys; sys.path.insert(0, sys.argv[1]); from conftest import small_world_spec; "
+# The background build holds a lock in the models folder while it builds: under pytest-xdist each worker starts one,
+# the second waits (asleep) for the first and then finds the finished build.
+_BUILD = ("import fcntl, sys; sys.path.insert(0, sys.argv[1]); from conftest import small_world_spec; "
           "from o1coder.training.world_policy import build_world_policy, world_policy_dir; "
-          "build_world_policy(world_policy_dir(), small_world_spec())")
+          "target = world_policy_dir(); target.parent.mkdir(parents=True, exist_ok=True); "
+          "lock = open(target.parent / '.world-policy-build.lock', 'w'); fcntl.flock(lock, fcntl.LOCK_EX); "
+          "build_world_policy(target, small_world_spec())")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -160,6 +199,7 @@ def _isolated_session(tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
     saved = {name: os.environ.get(name) for name in ISOLATED}
     os.environ.update({name: str(base / folder) for name, folder in ISOLATED.items()})
+    os.environ["O1CODER_MODELS_DIR"] = str(shared_models_dir(base))
     yield base
     for name, value in saved.items():
         if value is None:
@@ -172,9 +212,19 @@ def _isolated_session(tmp_path_factory):
 def _isolated_dirs(_isolated_session, monkeypatch):
     """Runs, caches and built models go to temporary folders unless a test says otherwise (a test's own
     monkeypatch.setenv is undone after it, back to the session's folders)."""
-    # the tiny model is deterministic and costly to rebuild: one build per test session, in <base>/models
+    # the tiny model is deterministic and costly to rebuild: one build per test session, in shared_models_dir
     for name, folder in ISOLATED.items():
         monkeypatch.setenv(name, str(_isolated_session / folder))
+    monkeypatch.setenv("O1CODER_MODELS_DIR", str(shared_models_dir(_isolated_session)))
+
+
+def shared_models_dir(base: Path) -> Path:
+    """The session's built models: ``<base>/models``, or under pytest-xdist the folder beside the workers' own
+    temporary folders, so that the workers of one run build each deterministic model once between them (builds
+    are renamed into place whole, and the world policy's build holds a lock: see ``_BUILD``)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return base.parent / "models"
+    return base / "models"
 
 
 def pytest_sessionfinish(session, exitstatus):

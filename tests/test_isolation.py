@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import shared_models_dir
 
 from o1coder.paths import PROJECT_ROOT, cache_dir, models_dir, runs_dir
 
@@ -30,7 +31,7 @@ def runs_seen_by_a_module_fixture() -> Path:
 
 def test_runs_caches_and_models_resolve_to_temporary_folders(tmp_path_factory, runs_seen_by_a_module_fixture):
     base = tmp_path_factory.getbasetemp()
-    assert runs_dir() == base / "runs" and cache_dir() == base / "cache" and models_dir() == base / "models"
+    assert runs_dir() == base / "runs" and cache_dir() == base / "cache" and models_dir() == shared_models_dir(base)
     assert runs_seen_by_a_module_fixture == base / "runs"
     assert all(_outside_checkout(p) for p in (runs_dir(), cache_dir(), models_dir()))
 

@@ -6,6 +6,7 @@ import copy
 from dataclasses import replace
 
 import pytest
+from conftest import shared_models_dir
 
 from o1coder.models import Generator, SamplingParams, build_tiny_model
 
@@ -21,7 +22,7 @@ CHAT = [{"role": "system", "content": "You write Python."}, {"role": "user", "co
 
 @pytest.fixture(scope="module")
 def generator(tmp_path_factory):
-    path = build_tiny_model(tmp_path_factory.getbasetemp() / "models" / "tiny")
+    path = build_tiny_model(shared_models_dir(tmp_path_factory.getbasetemp()) / "tiny")
     return TransformersGenerator.from_pretrained(str(path), device="cpu", max_batch_size=16)
 
 
@@ -192,7 +193,7 @@ def test_training_mode_is_restored(fresh):
 
 @pytest.mark.gpu
 def test_cuda_generation_is_seeded(tmp_path_factory):
-    path = build_tiny_model(tmp_path_factory.getbasetemp() / "models" / "tiny")
+    path = build_tiny_model(shared_models_dir(tmp_path_factory.getbasetemp()) / "tiny")
     gpu = TransformersGenerator.from_pretrained(str(path), device="cuda", dtype="float32")
     assert gpu.device.type == "cuda"
     first = gpu.generate(PROMPTS, SAMPLE, n=2)

@@ -6,6 +6,7 @@ import importlib.util
 from types import SimpleNamespace
 
 import pytest
+from conftest import shared_models_dir
 
 from o1coder.models import SamplingParams, Usage
 from o1coder.models.vllm_backend import VLLMGenerator, completions_from_output, llm_kwargs, vllm_sampling_kwargs
@@ -138,7 +139,7 @@ def test_vllm_generates_with_the_tiny_model(tmp_path_factory):
     pytest.importorskip("vllm")
     from o1coder.models import build_tiny_model
 
-    path = build_tiny_model(tmp_path_factory.getbasetemp() / "models" / "tiny")
+    path = build_tiny_model(shared_models_dir(tmp_path_factory.getbasetemp()) / "tiny")
     generator = VLLMGenerator(str(path), gpu_memory_utilization=0.3, max_model_len=512, enforce_eager=True)
     params = SamplingParams(max_new_tokens=8, seed=0, logprobs=True)
     results = generator.generate(["def add(a, b):", [{"role": "user", "content": "hi"}]], params, n=2)

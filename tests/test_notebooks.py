@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import shared_models_dir
 
 nbformat = pytest.importorskip("nbformat", reason="install the notebooks extra: pip install -e '.[notebooks]'")
 nbclient = pytest.importorskip("nbclient", reason="install the notebooks extra: pip install -e '.[notebooks]'")
@@ -255,7 +256,7 @@ def notebook_env(tmp_path_factory) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "O1CODER_CACHE_DIR": str(base / "cache"),
-        "O1CODER_MODELS_DIR": str(base / "models"),  # shared with the other tests: the tiny model is built once
+        "O1CODER_MODELS_DIR": str(shared_models_dir(base)),  # shared with the other tests: the tiny model is built once
         "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
         "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",  # the debugger's frozen-modules warning, on every kernel start

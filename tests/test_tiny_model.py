@@ -6,6 +6,7 @@ import hashlib
 import json
 
 import pytest
+from conftest import shared_models_dir
 
 from o1coder.models import tiny
 from o1coder.models.tiny import build_tiny_model, is_built
@@ -25,7 +26,7 @@ SAMPLES = [
 @pytest.fixture(scope="module")
 def tiny_path(tmp_path_factory):
     # the same folder that conftest points O1CODER_MODELS_DIR at: one build per test session
-    return build_tiny_model(tmp_path_factory.getbasetemp() / "models" / "tiny")
+    return build_tiny_model(shared_models_dir(tmp_path_factory.getbasetemp()) / "tiny")
 
 
 def test_build_writes_a_hugging_face_checkpoint(tiny_path):
