@@ -29,7 +29,7 @@ app: $(STAMP)
 # took 820 s where one process took 1,436-1,590 s. TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 3
 test: lint browser
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist load
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # Correctness rules only (pyproject.toml's [tool.ruff]): never reformats, never reorders imports.
 lint: $(STAMP)

@@ -17,7 +17,7 @@
 
 The default sweep reaches about 4,000 generated tokens per problem: best-of-N levels off from 8 answers on while MCTS
 keeps climbing with its rollouts, so the gap is widest there (README, the tiny-world section); ``--sweep 2,4,8``
-measures the small budgets in a third of the time.
+measures the small budgets.
 
 The targets of issue 13 (2-core CPU): warm start under 5 minutes, held-out Pass@1 between 5% and 60%, MCTS at
 least 10 points above best-of-N at equal tokens, TCG validity after DPO at least as high as after SFT. Use seeds

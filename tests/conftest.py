@@ -23,7 +23,6 @@ from o1coder.paths import PROJECT_ROOT  # noqa: E402
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 CHECKOUT_RUNS = PROJECT_ROOT / "data" / "runs"  # the user's runs: the tests never write there
-ISOLATED = {"O1CODER_RUNS_DIR": "runs", "O1CODER_CACHE_DIR": "cache", "O1CODER_MODELS_DIR": "models"}
 _runs_existed = CHECKOUT_RUNS.exists()
 
 
@@ -61,7 +60,10 @@ def worker_group(nodeid: str) -> str | None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """Scopes of one test each, except the groups of ``WORKER_GROUPS`` (larger scopes are handed out first)."""
+    """For ``--dist load`` (xdist's default): scopes of one test each, except the groups of ``WORKER_GROUPS`` (larger
+    scopes are handed out first). Other ``--dist`` modes keep xdist's own scheduler."""
+    if config.getvalue("dist") != "load":
+        return None
     from xdist.scheduler import LoadScopeScheduling
 
     class GroupScheduling(LoadScopeScheduling):
@@ -197,9 +199,9 @@ def _isolated_session(tmp_path_factory):
     caches and built models into the session's temporary folder, whatever the shell exports: a user's
     O1CODER_RUNS_DIR or the checkout's data/runs never receive a test run."""
     base = tmp_path_factory.getbasetemp()
-    saved = {name: os.environ.get(name) for name in ISOLATED}
-    os.environ.update({name: str(base / folder) for name, folder in ISOLATED.items()})
-    os.environ["O1CODER_MODELS_DIR"] = str(shared_models_dir(base))
+    env = isolated_env(base)
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     yield base
     for name, value in saved.items():
         if value is None:
@@ -212,10 +214,14 @@ def _isolated_session(tmp_path_factory):
 def _isolated_dirs(_isolated_session, monkeypatch):
     """Runs, caches and built models go to temporary folders unless a test says otherwise (a test's own
     monkeypatch.setenv is undone after it, back to the session's folders)."""
-    # the tiny model is deterministic and costly to rebuild: one build per test session, in shared_models_dir
-    for name, folder in ISOLATED.items():
-        monkeypatch.setenv(name, str(_isolated_session / folder))
-    monkeypatch.setenv("O1CODER_MODELS_DIR", str(shared_models_dir(_isolated_session)))
+    for name, value in isolated_env(_isolated_session).items():
+        monkeypatch.setenv(name, value)
+
+
+def isolated_env(base: Path) -> dict[str, str]:
+    """The session's runs, cache and models folders under its temporary folder ``base``, as ``{variable: path}``."""
+    return {"O1CODER_RUNS_DIR": str(base / "runs"), "O1CODER_CACHE_DIR": str(base / "cache"),
+            "O1CODER_MODELS_DIR": str(shared_models_dir(base))}
 
 
 def shared_models_dir(base: Path) -> Path:
