@@ -64,10 +64,12 @@ def report(seed: int, runs: Path, seconds: float, first: float | None) -> dict:
     warm, last = 1, versions[-1]
     gain = value[("loop/pass@1", last)] - value[("loop/pass@1", warm)]
     apart = value[("loop/pass@1_low", last)] > value[("loop/pass@1_high", warm)]
-    # ahead: more training problems solved, with no more tokens per problem (with an early-stopping search both stop
-    # at their first passing answers under one cap, so their token means differ: loop_metrics.best_of_n_caps)
-    ahead = [value.get(("loop/mcts_solve_rate", t), 0) > value.get(("loop/best_of_n_solve_rate", t), 1)
-             and value.get(("loop/mcts_tokens", t), 1) <= value.get(("loop/best_of_n_tokens", t), 0) for t in rounds]
+    # ahead: more training problems solved than best-of-N at equal mean tokens (one common cap chosen so that
+    # best-of-N's mean tokens come closest to MCTS's: loop_metrics.matched_cap); the generous common cap is shown too
+    ahead = [value.get(("loop/mcts_solve_rate", t), 0) > value.get(("loop/best_of_n_matched_solve_rate", t), 1)
+             for t in rounds]
+    generous = [value.get(("loop/mcts_solve_rate", t), 0) > value.get(("loop/best_of_n_solve_rate", t), 1)
+                for t in rounds]
     aucs = [value.get(("loop/prm_auc", t)) for t in rounds]
     ratio = value[("loop/pass@1", last)] / value[("loop/pass@1", warm)] if value[("loop/pass@1", warm)] else None
     checks = {
@@ -75,7 +77,7 @@ def report(seed: int, runs: Path, seconds: float, first: float | None) -> dict:
         "95% intervals of v1 and the last version apart": ("apart" if apart else "overlap", apart),
         "held-out problems per evaluation >= 100": (f"{value[('loop/eval_problems', last)]:.0f}",
                                                      value[("loop/eval_problems", last)] >= 100),
-        "MCTS ahead of best-of-N (more solved, no more tokens), every round": (str(ahead), all(ahead)),
+        "MCTS ahead of best-of-N at equal mean tokens, every round": (str(ahead), all(ahead)),
         f"PRM AUC on held-out trees >= {AUC_TARGET}, every round": (
             str([None if a is None else round(a, 3) for a in aucs]), all(a is not None and a >= AUC_TARGET
                                                                           for a in aucs)),
@@ -87,6 +89,7 @@ def report(seed: int, runs: Path, seconds: float, first: float | None) -> dict:
     print(f"  Pass@1 ratio last / warm start (the baseline): {'-' if ratio is None else f'{ratio:.2f}x'}")
     for name, (shown, met) in checks.items():
         print(f"  {'met    ' if met else 'NOT MET'}  {name}: {shown}")
+    print(f"  (not a target) MCTS ahead of best-of-N under the common cap, where best-of-N spends more: {generous}")
     return {"seed": seed, "met": all(met for _, met in checks.values())}
 
 

@@ -17,6 +17,8 @@ from o1coder.runs.loop_state import LoopState
 from o1coder.training.loop_metrics import (
     best_of_n_caps,
     equal_token_summary,
+    matched_cap,
+    outcome_at_cap,
     mean_interval,
     pass_at_1_points,
     wilson_interval,
@@ -72,6 +74,40 @@ def test_equal_token_summary_counts_search_only_problems():
     assert equal_token_summary([])["loop/search_only_share"] is None
 
 
+def bon_row(ends, answer, solved, mcts_tokens=0, mcts_solved=False):
+    return {"mcts_solved": mcts_solved, "mcts_found": mcts_solved, "mcts_tokens": mcts_tokens,
+            "best_of_n_solved": solved, "best_of_n_found": solved, "best_of_n_tokens": ends[-1],
+            "best_of_n_batch_tokens": ends, "best_of_n_answer_batch": answer}
+
+
+def test_outcome_at_a_lower_cap_ends_the_run_at_the_first_batch_starting_above_it():
+    row = bon_row([300, 620, 900], answer=2, solved=True)  # passed in its third batch
+    assert outcome_at_cap(row, 10_000) == (900, True)
+    assert outcome_at_cap(row, 621) == (900, True)    # the third batch starts at 620 < 621: it runs
+    assert outcome_at_cap(row, 620) == (620, False)   # it does not: the answer would have been a failing one
+    assert outcome_at_cap(row, 301) == (620, False)
+    assert outcome_at_cap(row, 1) == (300, False)     # the first batch always runs
+    early = bon_row([300, 620], answer=0, solved=True)  # the answer came first (a tie, no pass): kept when run
+    assert outcome_at_cap(early, 1) == (300, True)
+    legacy = {"best_of_n_tokens": 500, "best_of_n_solved": True}  # no batch log: the run's own outcome
+    assert outcome_at_cap(legacy, 100) == (500, True)
+
+
+def test_matched_cap_brings_best_of_n_to_mctss_mean_tokens():
+    rows = [bon_row([300], 0, True, mcts_tokens=300, mcts_solved=True),
+            bon_row([300, 600, 900], 2, True, mcts_tokens=600, mcts_solved=True),
+            bon_row([300, 600, 900], None, False, mcts_tokens=600)]
+    # generous: 2 of 3 solved at a mean of 700 tokens; MCTS: 2 of 3 at 500
+    cap, tokens, rate = matched_cap(rows, 500)
+    assert (cap, tokens, rate) == (301, 500, pytest.approx(1 / 3))  # 300 + 600 + 600: the second's pass is cut
+    assert matched_cap(rows, 10_000)[1:] == (700, pytest.approx(2 / 3))  # never above what best-of-N ran
+    assert matched_cap([], 100) == (None, None, None)
+    points = equal_token_summary(rows)
+    assert points["loop/best_of_n_matched_tokens"] == 500
+    assert points["loop/best_of_n_matched_solve_rate"] == pytest.approx(1 / 3)
+    assert points["loop/best_of_n_solve_rate"] == pytest.approx(2 / 3)
+
+
 @pytest.fixture
 def loop_run(reduced_loop_run):
     """The session's reduced loop (conftest.py: 2 rounds, 3 training and 3 held-out problems), shared with the app
@@ -125,6 +161,16 @@ def test_mcts_against_best_of_n_at_equal_tokens(loop_run):
         assert by["loop/mcts_solve_rate"][t] == pytest.approx(sum(r["mcts_solved"] for r in rows) / 3)
         for row in rows:  # best-of-N stops at the first batch that reaches MCTS's tokens: never far below them
             assert row["mcts_tokens"] > 0 and row["best_of_n_tokens"] >= row["mcts_tokens"]
+            # its batches are logged: increasing token counts ending at what it spent, the answer in one of them
+            ends = row["best_of_n_batch_tokens"]
+            assert ends and ends == sorted(set(ends)) and ends[-1] == row["best_of_n_tokens"]
+            assert row["best_of_n_answer_batch"] is None or 0 <= row["best_of_n_answer_batch"] < len(ends)
+        # at equal mean tokens: no more than under the common cap, and the same outcome as re-reading the rows
+        cap, tokens, rate = matched_cap(rows, by["loop/mcts_tokens"][t])
+        assert by["loop/best_of_n_matched_tokens"][t] == pytest.approx(tokens)
+        assert tokens <= by["loop/best_of_n_tokens"][t] + 1e-9
+        assert by["loop/best_of_n_matched_solve_rate"][t] == pytest.approx(rate)
+        assert rate <= by["loop/best_of_n_solve_rate"][t] + 1e-9
         # the MCTS side is the round's own search run
         search = get_run(state.runs[f"{t}/search"], runs)
         assert search.completion_tokens == sum(r["mcts_tokens"] for r in rows)

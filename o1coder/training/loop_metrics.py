@@ -16,7 +16,12 @@ measured, not assumed. Per evaluation (step = policy version) and per round (ste
   search stops at its first passing paths (``search.stop_after_passing``), that cap would be unfair: MCTS spent few
   tokens exactly where it was lucky, and best-of-N would get as few there. Both then follow the same rule instead
   (:func:`best_of_n_caps`): best-of-N stops at its first passing answers too, within the most MCTS spent on a
-  problem where it did not stop early; the two means are reported side by side.
+  problem where it did not stop early; the two means are reported side by side. That common cap is generous:
+  best-of-N then spends more tokens than MCTS on average (30-50% more in the demo's rounds). So the comparison at
+  **equal mean tokens** is read from the same samples: ``loop/best_of_n_matched_solve_rate`` and
+  ``loop/best_of_n_matched_tokens`` are best-of-N under the one common cap (:func:`matched_cap`) at which its mean
+  tokens per problem come closest to MCTS's. Best-of-N's batches are the same whatever the cap (one seed per
+  batch), so a lower cap only ends each problem's run earlier (:func:`outcome_at_cap`): no second run.
   ``loop/search_only_share``: of the problems where search found a path passing the reward tests (D+ problems,
   ``loop/d_plus_problems``), the share where those best-of-N samples found none: what search found that the
   policy alone did not sample.
@@ -128,11 +133,13 @@ def equal_token_points(problems, run_id: str, generator, sandbox, recipe: dict[s
         budgets.append(int(tokens))
         stopped.append(isinstance(stats, dict) and stats.get("stop_reason") == "passing")
     caps = best_of_n_caps(budgets, stopped, base.stop_after_passing)
+    batches = [BatchLog() for _ in rows]
 
     def sample(index: int, task_generator, task_sandbox):
         config = dataclasses.replace(base, algorithm="best_of_n", n_samples=max_samples,
                                      max_generated_tokens=caps[index], stop_after_passing=base.stop_after_passing)
-        return search(by_id[rows[index]["problem_id"]], task_generator, task_sandbox, config, sampling=sampling)
+        return search(by_id[rows[index]["problem_id"]], task_generator, task_sandbox, config,
+                      observer=batches[index], sampling=sampling)
 
     # every problem's best-of-N in flight at once, as the search ran (batches of k answers per problem): the same
     # samples as one problem at a time at concurrency 1, and the comparison costs what the search cost
@@ -140,8 +147,74 @@ def equal_token_points(problems, run_id: str, generator, sandbox, recipe: dict[s
     concurrency = recipe_concurrency(recipe)
     for index, result in zip(todo, InFlight(generator, sandbox, concurrency).map(todo, sample)):
         rows[index].update(best_of_n_tokens=int(result.stats["tokens"]["completion"]),
-                           best_of_n_solved=result.solved, best_of_n_found=has_passing_path(result.tree))
+                           best_of_n_solved=result.solved, best_of_n_found=has_passing_path(result.tree),
+                           best_of_n_batch_tokens=batches[index].ends,
+                           best_of_n_answer_batch=batches[index].batch_of(result.best))
     return equal_token_summary(rows), rows
+
+
+class BatchLog:
+    """Best-of-N's batches as they finish: the completion tokens spent once each batch is done (``ends``) and the
+    answers (leaf ids) each batch added. A batch's answers are generated in one call, so the rollouts it finishes
+    all see the same token count."""
+
+    def __init__(self) -> None:
+        self.ends: list[int] = []
+        self.leaves: list[set[int]] = []
+
+    def node_added(self, tree, node) -> None:
+        pass
+
+    def node_updated(self, tree, node) -> None:
+        pass
+
+    def rollout_finished(self, tree, rollout: int, stats: dict) -> None:
+        tokens = int(stats["completion_tokens"])
+        if not self.ends or self.ends[-1] != tokens:
+            self.ends.append(tokens)
+            self.leaves.append(set())
+        self.leaves[-1].add(stats["leaf"])
+
+    def batch_of(self, node) -> int | None:
+        """The index of the batch whose answer ``node`` is (None for no answer)."""
+        if node is None:
+            return None
+        return next((i for i, leaves in enumerate(self.leaves) if node.id in leaves), None)
+
+
+def outcome_at_cap(row: dict, cap: int) -> tuple[int, bool]:
+    """(tokens, solved) of best-of-N on one problem had its common cap been ``cap`` (at most the cap it ran with).
+
+    The cap is checked before each batch, so the batches run are those that start below it, up to where the run
+    stopped. The answer is the run's own when its batch was run; when it came later, the answer at the lower cap
+    is one that failed the reward tests (best-of-N stops at its first passing answers), counted unsolved. Rows
+    without a batch log (older runs) keep the run's own outcome."""
+    ends = row.get("best_of_n_batch_tokens") or []
+    if not ends:
+        return int(row["best_of_n_tokens"]), bool(row["best_of_n_solved"])
+    last = 0
+    for index in range(1, len(ends)):
+        if ends[index - 1] >= cap:
+            break
+        last = index
+    answer = row.get("best_of_n_answer_batch")
+    return int(ends[last]), bool(row["best_of_n_solved"]) and answer is not None and answer <= last
+
+
+def matched_cap(rows: Sequence[dict], target: float) -> tuple[int | None, float | None, float | None]:
+    """(cap, mean tokens, solve rate) of best-of-N under the one common cap whose mean tokens per problem come
+    closest to ``target`` (MCTS's mean); the larger cap on a tie, so best-of-N never gets less than its share."""
+    if not rows:
+        return None, None, None
+    candidates = sorted({1, *(end + 1 for row in rows for end in (row.get("best_of_n_batch_tokens") or []))})
+    best = None
+    for cap in candidates:
+        outcomes = [outcome_at_cap(row, cap) for row in rows]
+        tokens = sum(t for t, _ in outcomes) / len(rows)
+        key = (abs(tokens - target), -cap)
+        if best is None or key < best[0]:
+            best = (key, cap, tokens, sum(solved for _, solved in outcomes) / len(rows))
+    return best[1], best[2], best[3]
 
 
 def best_of_n_caps(mcts_tokens: Sequence[int], stopped_early: Sequence[bool], stop_after_passing: int | None
@@ -164,8 +237,11 @@ def equal_token_summary(rows: Sequence[dict]) -> dict[str, float | None]:
     def mean(key: str) -> float | None:
         return sum(float(r[key]) for r in rows) / n if n else None
 
+    mcts_tokens = mean("mcts_tokens")
+    _, matched_tokens, matched_rate = matched_cap(rows, mcts_tokens) if n else (None, None, None)
     return {"loop/mcts_solve_rate": mean("mcts_solved"), "loop/best_of_n_solve_rate": mean("best_of_n_solved"),
-            "loop/mcts_tokens": mean("mcts_tokens"), "loop/best_of_n_tokens": mean("best_of_n_tokens"),
+            "loop/mcts_tokens": mcts_tokens, "loop/best_of_n_tokens": mean("best_of_n_tokens"),
+            "loop/best_of_n_matched_solve_rate": matched_rate, "loop/best_of_n_matched_tokens": matched_tokens,
             "loop/compared_problems": n, "loop/d_plus_problems": len(found),
             "loop/search_only_share": (sum(not r["best_of_n_found"] for r in found) / len(found)) if found else None}
 
@@ -208,8 +284,10 @@ def curve_lines(run_id: str, runs_dir: str | Path | None = None) -> list[str]:
     for t in sorted(step for name, step in values if name == "loop/round"):
         parts = []
         if ("loop/mcts_solve_rate", t) in values:
-            parts.append(f"MCTS {pct('loop/mcts_solve_rate', t)} vs best-of-N {pct('loop/best_of_n_solve_rate', t)}"
-                         f" at {number('loop/mcts_tokens', t)} vs {number('loop/best_of_n_tokens', t)} tokens, "
+            parts.append(f"MCTS {pct('loop/mcts_solve_rate', t)} at {number('loop/mcts_tokens', t)} tokens vs "
+                         f"best-of-N {pct('loop/best_of_n_matched_solve_rate', t)} at "
+                         f"{number('loop/best_of_n_matched_tokens', t)} (equal mean tokens), "
+                         f"{pct('loop/best_of_n_solve_rate', t)} at {number('loop/best_of_n_tokens', t)} (common cap), "
                          f"search-only share of D+ {pct('loop/search_only_share', t)}")
         if ("loop/prm_auc_steps", t) in values:
             parts.append(f"PRM AUC {number('loop/prm_auc', t)} ({number('loop/prm_auc_steps', t)} held-out steps)")

@@ -39,9 +39,12 @@ def curve_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def round_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per round: MCTS vs best-of-N solve rates at equal tokens, the search-only share of D+, PRM AUC."""
-    columns = {"MCTS": "loop/mcts_solve_rate", "best-of-N": "loop/best_of_n_solve_rate",
-               "MCTS tokens": "loop/mcts_tokens", "best-of-N tokens": "loop/best_of_n_tokens",
+    """One row per round: MCTS vs best-of-N solve rates at equal mean tokens and under the common cap (with the
+    tokens each spent), the search-only share of D+, PRM AUC."""
+    columns = {"MCTS": "loop/mcts_solve_rate", "MCTS tokens": "loop/mcts_tokens",
+               "best-of-N": "loop/best_of_n_matched_solve_rate", "best-of-N tokens": "loop/best_of_n_matched_tokens",
+               "best-of-N (common cap)": "loop/best_of_n_solve_rate",
+               "tokens (common cap)": "loop/best_of_n_tokens",
                "D+ problems": "loop/d_plus_problems", "search-only share": "loop/search_only_share",
                "PRM AUC": "loop/prm_auc"}
     table = pd.DataFrame({label: series(frame, name) for label, name in columns.items()})
@@ -78,7 +81,8 @@ def learning_curve_figure(frame: pd.DataFrame, reference: bool = True) -> go.Fig
                           annotation_text=f"paper: {label} {values[name][1]:.1f}% ({REFERENCE_MODEL}, MBPP)",
                           annotation_font_color=_GREY, annotation_position="top left")
     for name, label, color, dash in (("mcts_solve_rate", "MCTS (train problems)", _GREEN, "solid"),
-                                     ("best_of_n_solve_rate", "best-of-N, same tokens", _GREY, "dash"),
+                                     ("best_of_n_matched_solve_rate", "best-of-N, equal mean tokens", _GREY,
+                                      "dash"),
                                      ("prm_auc", "PRM AUC (held-out trees)", _RED, "dot")):
         points = series(frame, f"loop/{name}").dropna()
         if not points.empty:
