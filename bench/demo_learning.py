@@ -7,8 +7,8 @@ run's metrics (o1coder.training.loop_metrics):
 - held-out Pass@1 by policy version with its 95% Wilson interval and counts; ASPR with its interval;
 - the baseline of the self-play gain, measured in the same run: the warm-started policy (version 1). Printed: the
   last version's Pass@1 minus it (target >= 15 points) and whether their intervals overlap (target: they do not);
-- per round: MCTS vs best-of-N solve rates at equal tokens (target: MCTS ahead every round) and PRM AUC on
-  held-out trees (target >= 0.75);
+- per round: MCTS vs best-of-N solve rates at equal mean tokens (target: MCTS ahead every round; best-of-N under
+  the generous common cap is printed beside it) and PRM AUC on held-out trees (target >= 0.75);
 - wall time against 600 s and the first tree against 60 s.
 
     python bench/demo_learning.py --seeds 0 1 2 [--runs-dir DIR] [--set KEY=VALUE ...] [--figure PNG]

@@ -38,7 +38,7 @@ SYNTHETIC = {
     "warm_start_steps": 300,      # SFT steps of 8 traces (6 epochs): the policy solves about half the held-out
                                   # problems (200 steps: none yet; the step format and names are learnt suddenly)
     "train_problems": 128,        # new training problems searched every round (after the warm start's, per round)
-    "eval_problems": 100,         # held-out problems per evaluation (one greedy trace each)
+    "eval_problems": 200,         # held-out problems per evaluation (one greedy trace each): intervals of +-6-7 points
     "eval_trees": 8,              # held-out problems searched at every evaluation (ASPR, PRM AUC, the app's trees)
     "rounds": 2,
 }
