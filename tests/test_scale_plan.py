@@ -63,8 +63,11 @@ def test_actor_options_without_ray_are_an_error(capsys):
     assert "add --ray" in capsys.readouterr().err
 
 
-def test_a_local_node_that_misses_its_startup_deadline_is_started_once_more():
+def test_a_local_node_that_misses_its_startup_deadline_is_started_again(monkeypatch):
+    from o1coder.scale import cluster
     from o1coder.scale.cluster import start_local
+
+    monkeypatch.setattr(cluster, "RETRY_PAUSE_S", 0.0)
 
     class FlakyRay:
         def __init__(self, failures, message="The current node timed out during startup."):
@@ -81,8 +84,13 @@ def test_a_local_node_that_misses_its_startup_deadline_is_started_once_more():
     once = FlakyRay(failures=1)
     start_local(once, num_cpus=2)
     assert [c[0] for c in once.calls] == ["init", "shutdown", "init"] and once.calls[-1][1] == {"num_cpus": 2}
+    twice = FlakyRay(failures=2)
+    start_local(twice, num_cpus=2)
+    assert [c[0] for c in twice.calls] == ["init", "shutdown", "init", "shutdown", "init"]
+    always = FlakyRay(failures=5)
     with pytest.raises(Exception, match="timed out during startup"):
-        start_local(FlakyRay(failures=5), num_cpus=2)
+        start_local(always, num_cpus=2)
+    assert [c[0] for c in always.calls].count("init") == cluster.START_ATTEMPTS == 3
     other = FlakyRay(failures=1, message="port 6379 is taken")
     with pytest.raises(Exception, match="port 6379"):
         start_local(other, num_cpus=2)

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,8 @@ log = logging.getLogger(__name__)
 
 INSTALL_HINT = "pip install 'o1coder[scale]'"
 LOCAL = "local"  # the --ray value that starts a Ray cluster on this machine
-START_ATTEMPTS = 2  # a local Ray node that misses its startup deadline is started once more
+START_ATTEMPTS = 3  # a local Ray node that misses its startup deadline is started again, twice at most
+RETRY_PAUSE_S = 10.0  # between two tries: a burst of load on a small machine has time to pass
 MAX_CPUS_PER_GPU_ACTOR = 8  # a GPU actor's CPUs run its sandbox: enough for its executions, not the whole node
 
 
@@ -115,9 +117,11 @@ def connect(address: str | None, *, num_cpus: int | None = None, **init_kwargs: 
 def start_local(ray, attempts: int = START_ATTEMPTS, **init_kwargs: Any) -> None:
     """``ray.init(**init_kwargs)`` for a new local cluster, tried again when its node misses a startup deadline.
 
-    The raylet gives its dashboard agent 15 s to come up and aborts otherwise; on a small, busy machine a cold first
-    start can take longer (the agent imports a lot), and a second try, with the files now cached, succeeds. A failed
-    try leaves Ray's helper processes behind (``ray.shutdown`` does not know them): they are this process's
+    The raylet gives its dashboard agent 15 s to come up and aborts otherwise, and the node waits 30 s for its GCS
+    to answer; on a small, busy machine a cold first start can take longer (the agent imports a lot), and a later
+    try, with the files now cached, succeeds. Two tries were not always enough on a 2-core machine running three
+    test workers (both missed their deadline within 45 s of each other), so there are three, a pause apart. A
+    failed try leaves Ray's helper processes behind (``ray.shutdown`` does not know them): they are this process's
     children that were not there before the try, and are ended by pid.
     """
     import psutil  # a dependency of Ray
@@ -138,6 +142,7 @@ def start_local(ray, attempts: int = START_ATTEMPTS, **init_kwargs: Any) -> None
                 if child.pid not in before:
                     with contextlib.suppress(psutil.Error):
                         child.kill()
+            time.sleep(RETRY_PAUSE_S)
 
 
 def actor_env() -> dict[str, str]:
