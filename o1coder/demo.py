@@ -37,7 +37,7 @@ SYNTHETIC = {
     "warm_start_problems": 400,   # world training problems whose traces the warm start learns from
     "warm_start_steps": 350,      # SFT steps of 8 traces (7 epochs): past the cliff where the format is learnt
                                   # (held-out Pass@1 at 300 steps swung with the seed, 11-60%, five of seven seeds
-                                  # 11-23%; at 350 steps 37-81% on seeds 3-7; 200: none yet; 400: 67-69%)
+                                  # 11-23%; at 350 steps 29-81% on seeds 3-8; 200: none yet; 400: 67-69%)
     "train_problems": 128,        # new training problems searched every round (after the warm start's, per round)
     "eval_problems": 100,         # held-out problems per evaluation (one greedy trace each; 200 would narrow the
                                   # intervals from +-9 to +-6-7 points, but cost 60-80 s of the 10 minutes)

@@ -565,8 +565,8 @@ def _versus(points: dict[str, Any]) -> str:
     if not points:
         return ""
     return (f"; MCTS {_pct(points['loop/mcts_solve_rate'])} ({_count(points['loop/mcts_tokens'])} tokens/problem) vs "
-            f"best-of-N {_pct(points.get('loop/best_of_n_matched_solve_rate'))} at equal mean tokens "
-            f"({_count(points.get('loop/best_of_n_matched_tokens'))}), "
+            f"best-of-N {_pct(points['loop/best_of_n_matched_solve_rate'])} at equal mean tokens "
+            f"({_count(points['loop/best_of_n_matched_tokens'])}), "
             f"{_pct(points['loop/best_of_n_solve_rate'])} at the common cap "
             f"({_count(points['loop/best_of_n_tokens'])}), search-only share of D+ "
             f"{_pct(points['loop/search_only_share'])}")

@@ -18,8 +18,8 @@ from o1coder.training.loop_metrics import (
     best_of_n_caps,
     equal_token_summary,
     matched_cap,
-    outcome_at_cap,
     mean_interval,
+    outcome_at_cap,
     pass_at_1_points,
     wilson_interval,
 )

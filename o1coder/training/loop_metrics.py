@@ -17,7 +17,7 @@ measured, not assumed. Per evaluation (step = policy version) and per round (ste
   tokens exactly where it was lucky, and best-of-N would get as few there. Both then follow the same rule instead
   (:func:`best_of_n_caps`): best-of-N stops at its first passing answers too, within the most MCTS spent on a
   problem where it did not stop early; the two means are reported side by side. That common cap is generous:
-  best-of-N then spends more tokens than MCTS on average (30-50% more in the demo's rounds). So the comparison at
+  best-of-N then spends more tokens than MCTS on average (24-50% more in the demo's rounds). So the comparison at
   **equal mean tokens** is read from the same samples: ``loop/best_of_n_matched_solve_rate`` and
   ``loop/best_of_n_matched_tokens`` are best-of-N under the one common cap (:func:`matched_cap`) at which its mean
   tokens per problem come closest to MCTS's. Best-of-N's batches are the same whatever the cap (one seed per
