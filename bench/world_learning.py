@@ -13,7 +13,8 @@
    problems and evaluated on held-out ones.
 
     python bench/world_learning.py [--eval-seed 7] [--eval-n 200] [--budget-problems 60] [--sweep 8,16,24]
-                                   [--tcg-train 200] [--budget-set KEY=VALUE ...]
+                                   [--tcg-train 200] [--tcg-pairs shuffled|corrected|both]
+                                   [--budget-set KEY=VALUE ...]
 
 The default sweep reaches about 4,000 generated tokens per problem: best-of-N levels off from 8 answers on while MCTS
 keeps climbing with its rollouts, so the gap is widest there (README, the tiny-world section); ``--sweep 2,4,8``
@@ -62,6 +63,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--tcg-train", type=int, default=200, help="world training problems for the TCG (default 200; "
                                                               "0 skips)")
     p.add_argument("--tcg-eval", type=int, default=50, help="held-out problems the TCG is judged on (default 50)")
+    p.add_argument("--tcg-pairs", choices=("shuffled", "corrected", "both"),
+                   help="where the TCG's DPO pairs come from (default: the tiny-world recipe's tcg.dpo_pairs)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest on a shared CPU)")
     return p.parse_args(argv)
 
@@ -120,17 +123,22 @@ def budget_comparison(policy: Path, spec: str, limit: int, sweep: list[int], wor
     return comparison
 
 
-def tcg_validity(policy: Path, train, held_out, workdir: Path, sandbox) -> dict[str, object]:
+def tcg_validity(policy: Path, train, held_out, workdir: Path, sandbox,
+                 pairs: str | None = None) -> dict[str, object]:
     from o1coder.config import ModelConfig, apply_overrides, load_recipe, sampling_config
     from o1coder.models import build_generator
-    from o1coder.tcg import dpo_rows, evaluate_tests, generate_tests, sft_rows, tcg_config
+    from o1coder.tcg import evaluate_tests, generate_tests, sft_rows, tcg_config
+    from o1coder.tcg.corrected import training_pairs
     from o1coder.tcg.train import train_dpo, train_sft, trained_model_config
 
-    recipe = apply_overrides(load_recipe("tiny-world"), [f"model.name_or_path={policy}"])
+    overrides = [f"model.name_or_path={policy}"] + ([f"tcg.dpo_pairs={pairs}"] if pairs else [])
+    recipe = apply_overrides(load_recipe("tiny-world"), overrides)
     config, model = tcg_config(recipe), ModelConfig.from_dict(recipe["model"])
     rows, _ = sft_rows(train, config)
     sft = train_sft(rows, model, config, workdir / "tcg" / "sft")
-    rows, _ = dpo_rows(train, config)
+    rows, report = training_pairs(train, config, sandbox=sandbox, sft_dir=sft.output_dir, model_config=model,
+                                  params=sampling_config(recipe))
+    print(f"   DPO pairs ({config.dpo_pairs}): {len(rows)} from {report.problems} problems", flush=True)
     dpo = train_dpo(rows, model, config, workdir / "tcg" / "dpo", sft_dir=sft.output_dir)
     results = {}
     items = [(p, p.reference) for p in held_out]
@@ -203,7 +211,7 @@ def main(argv=None) -> int:
             print(f"\n4. TCG (SFT then DPO) on {len(train)} world training problems, judged on {len(held_out)} "
                   "held-out ones")
             start = time.monotonic()
-            tcg = tcg_validity(policy, train, held_out, workdir, sandbox)
+            tcg = tcg_validity(policy, train, held_out, workdir, sandbox, args.tcg_pairs)
             for name, report in tcg.items():
                 kill = "-" if report.kill_rate is None else f"{100 * report.kill_rate:.1f}%"
                 validity = "-" if report.validity is None else f"{100 * report.validity:.1f}%"

@@ -33,11 +33,62 @@ def pytest_configure(config):
         torch.set_num_threads(1)
     except ImportError:
         pass
+    if _starts_shared_ray(config):
+        _start_shared_ray(config)
+
+
+# A new Ray node must register within 30 s, a deadline Ray hard-codes. Started by a test worker while the other
+# workers and the world-policy build keep both cores busy, three tries in a row missed it (a cold start takes about
+# 16 s on an idle 2-core machine). So under pytest-xdist the controller starts one local cluster before it spawns the
+# workers, on a quiet machine, and the tests that need Ray join it (fixture `ray_runtime`) instead of starting their
+# own. A single-process run starts a cluster per module, as a user's session would.
+SHARED_RAY = "O1CODER_TEST_RAY_ADDRESS"
+
+
+def _starts_shared_ray(config) -> bool:
+    """Under pytest-xdist's controller, when Ray is installed and the run includes a file of the "ray" group."""
+    if not getattr(config.option, "numprocesses", None) or os.environ.get("PYTEST_XDIST_WORKER") \
+            or SHARED_RAY in os.environ or importlib.util.find_spec("ray") is None:
+        return False
+    ray_files = {PROJECT_ROOT / prefix.split("::")[0] for prefix, group in WORKER_GROUPS.items() if group == "ray"}
+    asked = [Path(config.invocation_params.dir, arg.split("::")[0]).resolve() for arg in config.args]
+    return any(path == file or path in file.parents for path in asked for file in ray_files)
+
+
+def _start_shared_ray(config) -> None:
+    import ray
+
+    from o1coder.scale.cluster import start_local
+
+    try:
+        start_local(ray, num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
+                    log_to_driver=False)
+    except Exception as error:  # the Ray tests then start their own clusters, and say so if that fails too
+        config.get_terminal_writer().line(f"the session's shared Ray cluster did not start ({error}); the Ray "
+                                          "tests start their own", yellow=True)
+        return
+    os.environ[SHARED_RAY] = ray.get_runtime_context().gcs_address  # the workers inherit it
+    config.add_cleanup(ray.shutdown)
+
+
+@pytest.fixture(scope="module")
+def ray_runtime():
+    """Ray for the module's tests, disconnected after it: the session's shared cluster when the controller started
+    one (``SHARED_RAY``), else a local cluster of 2 CPUs started here (and stopped after the module)."""
+    ray = pytest.importorskip("ray", reason="needs Ray: pip install 'o1coder[scale]'")
+    from o1coder.scale.cluster import connect
+
+    if os.environ.get(SHARED_RAY):
+        connect(os.environ[SHARED_RAY], log_to_driver=False)
+    else:
+        connect("local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
+                log_to_driver=False)
+    yield ray
+    ray.shutdown()
 
 
 # `make test` runs the suite in several pytest-xdist workers. The tests of one group run in one worker, one after the
-# other: "ray" for the tests that start a local Ray cluster (two at once would compete for the node's ports and
-# CPUs), "reduced-loop" for the readers of the session's reduced loop (one worker records it, not each), "mbppplus"
+# other: "ray" for the tests that use Ray (they take turns on one cluster of 2 CPUs: see `ray_runtime`), "reduced-loop" for the readers of the session's reduced loop (one worker records it, not each), "mbppplus"
 # for the two that load the whole MBPP+ file (the second reads the expected outputs the first cached). Keys are
 # node-id prefixes. (xdist's own `xdist_group` marker does not group under pytest 9, whose node ids it cannot
 # suffix: hence a scheduler of our own.)

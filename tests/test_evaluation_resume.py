@@ -114,12 +114,9 @@ def test_an_evaluation_killed_with_problems_in_flight_resumes_with_none_lost_and
 
 
 @pytest.mark.slow
-def test_eval_on_ray_actors_writes_the_rows_of_a_local_evaluation(tmp_path, capsys):
+def test_eval_on_ray_actors_writes_the_rows_of_a_local_evaluation(ray_runtime, tmp_path, capsys):
     """`o1coder eval --ray --actors 2` on a local cluster: the same per-problem rows and Table 1 as `o1coder eval`
     (one torch thread on both sides, one problem per batch as in tiny-cpu)."""
-    ray = pytest.importorskip("ray", reason="eval --ray needs Ray: pip install 'o1coder[scale]'")
-    from o1coder.scale.cluster import connect
-
     build_tiny_model()
     args = ["eval", "--recipe", "tiny-cpu", "--benchmark", BENCHMARK, "--limit", "3", "--samples", "2", "--k", "1,2",
             "--aspr-k", "2", "--aspr-search", "samples", "--workers", "1", "--runs-dir", str(tmp_path),
@@ -127,12 +124,7 @@ def test_eval_on_ray_actors_writes_the_rows_of_a_local_evaluation(tmp_path, caps
             "--set", "search.max_depth=3"]
     assert main(args) == 0
     local = latest_run(tmp_path).id
-    connect("local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
-            log_to_driver=False)
-    try:
-        assert main([*args, "--ray", "--actors", "2"]) == 0
-    finally:
-        ray.shutdown()
+    assert main([*args, "--ray", "--actors", "2"]) == 0  # joins the module's Ray
     distributed = latest_run(tmp_path).id
     assert distributed != local and get_run(distributed, tmp_path).status == "finished"
     assert rows_without_timing(distributed, tmp_path) == rows_without_timing(local, tmp_path)

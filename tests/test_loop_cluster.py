@@ -109,20 +109,11 @@ def test_every_training_stage_of_the_loop_runs_in_two_accelerate_processes(tmp_p
 
 
 @pytest.mark.slow
-def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(tmp_path, capsys):
-    ray = pytest.importorskip("ray", reason="the loop's --ray needs Ray: pip install 'o1coder[scale]'")
+def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(ray_runtime, tmp_path, capsys):
     from o1coder.cli import main
     from o1coder.models import build_tiny_model
-    from o1coder.scale.cluster import connect
 
     build_tiny_model()  # once, before the actors and the launched processes look for it
-    try:  # the loop reuses this Ray (and leaves it to us to shut down)
-        connect("local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
-                log_to_driver=False)
-    except Exception as error:  # Ray's raylet has 30 s to register, hard-coded: an overloaded machine misses it
-        if "timed out during startup" not in str(error):
-            raise
-        pytest.skip(f"Ray's local node did not start on this machine twice in a row ({error})")
     small = ["loop.train_limit=1", "loop.eval_limit=1", "loop.warm_start=bundled:train", "search.rollouts=1",
              "sampling.max_new_tokens=16",
              # the untrained model's trees end at once (every step dead): a failing sample against the passing
@@ -131,12 +122,9 @@ def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(tmp_pat
              "training.sample_max_tokens=16",
              "training.sft={max_steps: 1, disable_tqdm: true}", "training.dpo={max_steps: 1, disable_tqdm: true}",
              "prm.trainer={max_steps: 1}"]
-    try:
-        code = main(["loop", "--recipe", "tiny-cpu", "--rounds", "1", "--runs-dir", str(tmp_path), "--ray",
-                     "--actors", "1", "--accelerate-config", str(cpu_two_process_config(tmp_path)),
-                     *(x for s in small for x in ("--set", s))])
-    finally:
-        ray.shutdown()
+    code = main(["loop", "--recipe", "tiny-cpu", "--rounds", "1", "--runs-dir", str(tmp_path), "--ray",  # joins
+                 "--actors", "1", "--accelerate-config", str(cpu_two_process_config(tmp_path)),  # ray_runtime's Ray
+                 *(x for s in small for x in ("--set", s))])
     assert code == 0, capsys.readouterr().err[-3000:]
     [loop] = [r for r in list_runs(tmp_path) if r.kind == "loop"]
     state = LoopState.load(loop.id, tmp_path)

@@ -35,17 +35,13 @@ from o1coder.runs import (  # noqa: E402
     run_search,
 )
 from o1coder.scale import run_search_ray  # noqa: E402
-from o1coder.scale.cluster import connect  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    connect("local", num_cpus=2, include_dashboard=False, object_store_memory=100 * 1024 * 1024,
-            log_to_driver=False)
-    yield
-    ray.shutdown()
+def cluster(ray_runtime):
+    return ray_runtime
 
 
 def same_runs(runs_dir, local: str, distributed: str) -> list[str]:

@@ -16,6 +16,7 @@ from o1coder import validators as v
 from o1coder.config import from_dict
 
 WHERE = "TCGConfig"  # how recipe errors name this section's keys
+DPO_PAIRS = ("shuffled", "corrected", "both")  # tcg.dpo_pairs: the paper's pairs, ours, or both
 
 
 def _help(text: str) -> dict[str, str]:
@@ -88,12 +89,23 @@ class TCGConfig:
     samples: int = field(
         default=1, metadata=_help("Answers sampled per (problem, code); their cases are pooled and de-duplicated.")
     )
+    dpo_pairs: str = field(
+        default="shuffled",
+        metadata=_help("Where the DPO pairs come from: 'shuffled' (the paper: true cases vs the same inputs with "
+                       "the outputs shuffled), 'corrected' (ours: the SFT model's own answers vs the same inputs "
+                       "with the reference's outputs, o1coder.tcg.corrected) or 'both'."),
+    )  # fmt: skip
+    corrected_samples: int = field(
+        default=4, metadata=_help("Answers the SFT model samples per training problem for 'corrected' pairs.")
+    )
 
     def __post_init__(self) -> None:
         for name, minimum in (("cases_per_sample", 1), ("solutions_per_problem", 1), ("max_length", 16),
                               ("max_cases", 1), ("max_field_chars", 1), ("lora_r", 1), ("lora_alpha", 1),
-                              ("samples", 1), ("seed", 0)):  # fmt: skip
+                              ("samples", 1), ("seed", 0), ("corrected_samples", 1)):  # fmt: skip
             v.integer(WHERE, name, getattr(self, name), minimum)
+        if self.dpo_pairs not in DPO_PAIRS:
+            raise ValueError(f"{WHERE}.dpo_pairs must be one of {', '.join(DPO_PAIRS)}; got {self.dpo_pairs!r}")
         for name in ("chat", "lora", "load_in_4bit"):
             v.boolean(WHERE, name, getattr(self, name))
         v.number(WHERE, "lora_dropout", self.lora_dropout, 0, 1, high_open=True)

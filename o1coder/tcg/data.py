@@ -105,7 +105,7 @@ def sft_rows(problems: Sequence[Problem], config: TCGConfig, sandbox=None) -> tu
     report, rows = DataReport(), []
     for problem, index, code, cases in _sources(problems, config, report, sandbox):
         chosen = _choose(cases, config.cases_per_sample, _rng(config, problem, index, "sft"))
-        answer = _render(chosen, config, report)
+        answer = render_row_cases(chosen, config, report)
         if answer is None:
             continue
         rows.append({"prompt": build_prompt(problem, code, config.cases_per_sample, config.chat),
@@ -128,7 +128,7 @@ def dpo_rows(problems: Sequence[Problem], config: TCGConfig, sandbox=None) -> tu
         if rejected is None:
             report.counts["skipped_cannot_shuffle"] += 1
             continue
-        good, bad = _render(chosen, config, report), _render(rejected, config, report)
+        good, bad = render_row_cases(chosen, config, report), render_row_cases(rejected, config, report)
         if good is None or bad is None:
             continue
         rows.append({"prompt": build_prompt(problem, code, config.cases_per_sample, config.chat),
@@ -164,7 +164,9 @@ def shuffled_outputs(cases: Sequence[Case], rng: random.Random) -> list[Case] | 
     return [Case(case.input, cases[j].output, case.stdio) for case, j in zip(cases, perm)]
 
 
-def _render(cases: list[Case], config: TCGConfig, report: DataReport) -> str | None:
+def render_row_cases(cases: list[Case], config: TCGConfig, report: DataReport) -> str | None:
+    """The answer text for ``cases``, or None (counted in ``report``) when a field is too long or cannot be
+    written unambiguously."""
     too_long = any(len(str(c.input)) > config.max_field_chars or len(str(c.output)) > config.max_field_chars
                    for c in cases)
     if too_long:
