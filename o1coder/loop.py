@@ -187,9 +187,12 @@ class _Loop:
     # -- stages --------------------------------------------------------------------------------------------------
     def train_tcg(self, key: str, folder: Path) -> str:
         """The test case generator (method step 1): SFT on the training problems' references and their tests, then
-        DPO (right outputs chosen over shuffled ones), on the recipe's initial model with the ``tcg:`` section."""
+        DPO on the pairs ``tcg.dpo_pairs`` names (right outputs chosen over shuffled ones, or over the SFT model's own
+        wrong ones), on the recipe's initial model with the ``tcg:`` section."""
+        from o1coder.config import sampling_config
         from o1coder.tcg.config import tcg_config
-        from o1coder.tcg.data import dpo_rows, sft_rows
+        from o1coder.tcg.corrected import training_pairs
+        from o1coder.tcg.data import sft_rows
         from o1coder.tcg.train import train_dpo as train_tcg_dpo
         from o1coder.tcg.train import train_sft as train_tcg_sft
 
@@ -201,7 +204,9 @@ class _Loop:
             raise ValueError(f"loop.tcg: none of the {len(problems)} training problems gives TCG rows (each needs a "
                              "reference solution and tests it passes); use problems with references")
         sft = train_tcg_sft(rows, self.model_config(), config, folder / "sft", report)
-        pairs, pair_report = dpo_rows(problems, config, self.sandbox)
+        pairs, pair_report = training_pairs(problems, config, sandbox=self.sandbox, sft_dir=sft.output_dir,
+                                            model_config=self.model_config(), params=sampling_config(self.recipe),
+                                            require=False)
         result, note = sft, f"SFT on {len(rows)} rows, loss {_losses(sft)}"
         if pairs:
             result = train_tcg_dpo(pairs, self.model_config(), config, folder / "dpo", sft.output_dir, pair_report)

@@ -68,7 +68,35 @@ def _start_shared_ray(config) -> None:
                                           "tests start their own", yellow=True)
         return
     os.environ[SHARED_RAY] = ray.get_runtime_context().gcs_address  # the workers inherit it
-    config.add_cleanup(ray.shutdown)
+    stopper = _SharedRayStopper(ray)
+    config.pluginmanager.register(stopper, "o1coder-shared-ray")
+    config.add_cleanup(stopper.stop)
+
+
+class _SharedRayStopper:
+    """Stops the shared cluster once the last test of the "ray" group has torn down (an idle cluster still takes
+    about a tenth of a core, and the group is handed out first), or at the end of the session."""
+
+    def __init__(self, ray) -> None:
+        self.ray, self.pending = ray, None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        if self.pending is None:  # every worker collects the same tests
+            self.pending = {nodeid for nodeid in ids if worker_group(nodeid) == "ray"}
+            if not self.pending:
+                self.stop()
+
+    def pytest_runtest_logreport(self, report) -> None:
+        if self.pending and report.when == "teardown":
+            self.pending.discard(report.nodeid)
+            if not self.pending:
+                self.stop()
+
+    def stop(self) -> None:
+        if self.ray is not None:
+            self.ray.shutdown()
+            self.ray = None
 
 
 @pytest.fixture(scope="module")

@@ -102,6 +102,7 @@ def _check_test_case_generator(s: dict) -> None:
     assert s["recipe"] == "tiny-cpu"
     assert s["sft_rows"] == s["dpo_pairs"] == s["report"]["rows"] == s["report"]["problems"] >= 30
     assert s["pair_inputs_equal"] is True and s["pair_outputs_wrong"] == 3  # same inputs, every output moved
+    assert s["corrected_is_chosen"] is True  # corrected pairs: the reference's outputs put the true cases back
     assert s["loss_tokens"] > 10 and s["steps"] == {"sft": 4, "dpo": 4} and s["losses_finite"] is True
     assert s["generated"]["answers"] == 13
     assert s["hostile"] == {"well formed": 1, "chatty": 1, "truncated": 0, "no output": 0, "code injection": 0,

@@ -50,3 +50,16 @@ def test_tcg_eval_of_a_tests_file(tmp_path, capsys):
     assert "validity: 100.0%" in capsys.readouterr().out
     assert json.loads(report.read_text())["valid_tests"] == len(cases)
     assert main(["tcg", "eval", "--tests", str(path), "--adapter", "x"]) == 2  # a clear error, not a traceback
+
+
+def test_tcg_dpo_on_corrected_pairs_needs_the_sft_model_and_says_when_it_wrote_no_case(tmp_path, capsys):
+    corrected = ["--set", "tcg.dpo_pairs=corrected", "--set", "tcg.corrected_samples=2"]
+    assert main(["tcg", "dpo", "--out", str(tmp_path / "dpo"), *FAST, *corrected]) == 2
+    assert "pairs the SFT model's own answers: give --sft" in capsys.readouterr().err
+    sft = tmp_path / "sft"
+    assert main(["tcg", "sft", "--out", str(sft), *FAST]) == 0
+    # two steps of SFT leave the tiny model writing no parseable case: an error that counts what it sampled
+    assert main(["tcg", "dpo", "--sft", str(sft), "--out", str(tmp_path / "dpo"), *FAST, *corrected]) == 2
+    err = capsys.readouterr().err
+    assert "made no pair from 2 problems (answers_sampled 4, answers_without_cases 4)" in err
+    assert not (tmp_path / "dpo" / "metrics.json").exists()

@@ -121,10 +121,11 @@ def corrected_cases(cases: Sequence[Case], outcomes) -> list[Case] | None:
 
 
 def training_pairs(problems: Sequence[Problem], config: TCGConfig, *, sandbox=None, sft_dir=None,
-                   model_config=None, params=None) -> tuple[list[dict], DataReport]:
+                   model_config=None, params=None, require: bool = True) -> tuple[list[dict], DataReport]:
     """The DPO rows ``tcg.dpo_pairs`` asks for: the paper's shuffled pairs, corrected pairs, or both (shuffled
     first). Corrected pairs need the SFT model (``sft_dir`` with ``model_config``, the recipe's model) and a
-    ``sandbox``; without them this raises before anything runs, naming what to give."""
+    ``sandbox``; without them this raises before anything runs, naming what to give. With ``require``, corrected
+    sampling that makes no pair at all is an error that counts what the SFT model wrote (else: no rows)."""
     from o1coder.tcg.data import dpo_rows
 
     if config.dpo_pairs == "shuffled":
@@ -141,6 +142,11 @@ def training_pairs(problems: Sequence[Problem], config: TCGConfig, *, sandbox=No
     generator = build_generator(trained_model_config(sft_dir, model_config))
     rows, report = corrected_rows(problems, generator, config, sandbox, params)
     if config.dpo_pairs == "corrected":
+        if not rows and require:
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()) if v)
+            raise ValueError(f"tcg.dpo_pairs=corrected made no pair from {report.problems} problems ({counts}): the "
+                             "SFT model wrote no case with a wrong output that the reference could correct; train "
+                             "it longer, or set tcg.dpo_pairs=both or shuffled")
         return rows, report
     shuffled, first = dpo_rows(problems, config, sandbox)
     first.counts.update(report.counts)
