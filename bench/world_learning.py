@@ -13,7 +13,7 @@
    problems and evaluated on held-out ones.
 
     python bench/world_learning.py [--eval-seed 7] [--eval-n 200] [--budget-problems 60] [--sweep 8,16,24]
-                                   [--tcg-train 200] [--tcg-pairs shuffled|corrected|both]
+                                   [--tcg-train 200] [--tcg-pairs shuffled|corrected|both] [--tcg-set KEY=VALUE]
                                    [--budget-set KEY=VALUE ...]
 
 The default sweep reaches about 4,000 generated tokens per problem: best-of-N levels off from 8 answers on while MCTS
@@ -65,6 +65,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--tcg-eval", type=int, default=50, help="held-out problems the TCG is judged on (default 50)")
     p.add_argument("--tcg-pairs", choices=("shuffled", "corrected", "both"),
                    help="where the TCG's DPO pairs come from (default: the tiny-world recipe's tcg.dpo_pairs)")
+    p.add_argument("--tcg-pair-problems", type=int, help="DPO pairs from the first N TCG training problems only "
+                                                              "(default: all; sampling corrected pairs costs time)")
+    p.add_argument("--tcg-set", action="append", default=[], metavar="KEY=VALUE",
+                   help="recipe overrides for the TCG section (repeatable), e.g. tcg.corrected_samples=1")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest on a shared CPU)")
     return p.parse_args(argv)
 
@@ -123,21 +127,21 @@ def budget_comparison(policy: Path, spec: str, limit: int, sweep: list[int], wor
     return comparison
 
 
-def tcg_validity(policy: Path, train, held_out, workdir: Path, sandbox,
-                 pairs: str | None = None) -> dict[str, object]:
+def tcg_validity(policy: Path, train, held_out, workdir: Path, sandbox, pairs: str | None = None,
+                 overrides: list[str] | None = None, pair_problems: int | None = None) -> dict[str, object]:
     from o1coder.config import ModelConfig, apply_overrides, load_recipe, sampling_config
     from o1coder.models import build_generator
     from o1coder.tcg import evaluate_tests, generate_tests, sft_rows, tcg_config
     from o1coder.tcg.corrected import training_pairs
     from o1coder.tcg.train import train_dpo, train_sft, trained_model_config
 
-    overrides = [f"model.name_or_path={policy}"] + ([f"tcg.dpo_pairs={pairs}"] if pairs else [])
+    overrides = [f"model.name_or_path={policy}", *([f"tcg.dpo_pairs={pairs}"] if pairs else []), *(overrides or [])]
     recipe = apply_overrides(load_recipe("tiny-world"), overrides)
     config, model = tcg_config(recipe), ModelConfig.from_dict(recipe["model"])
     rows, _ = sft_rows(train, config)
     sft = train_sft(rows, model, config, workdir / "tcg" / "sft")
-    rows, report = training_pairs(train, config, sandbox=sandbox, sft_dir=sft.output_dir, model_config=model,
-                                  params=sampling_config(recipe))
+    rows, report = training_pairs(train[:pair_problems], config, sandbox=sandbox, sft_dir=sft.output_dir,
+                                  model_config=model, params=sampling_config(recipe))
     print(f"   DPO pairs ({config.dpo_pairs}): {len(rows)} from {report.problems} problems", flush=True)
     dpo = train_dpo(rows, model, config, workdir / "tcg" / "dpo", sft_dir=sft.output_dir)
     results = {}
@@ -211,7 +215,8 @@ def main(argv=None) -> int:
             print(f"\n4. TCG (SFT then DPO) on {len(train)} world training problems, judged on {len(held_out)} "
                   "held-out ones")
             start = time.monotonic()
-            tcg = tcg_validity(policy, train, held_out, workdir, sandbox, args.tcg_pairs)
+            tcg = tcg_validity(policy, train, held_out, workdir, sandbox, args.tcg_pairs, args.tcg_set,
+                               args.tcg_pair_problems)
             for name, report in tcg.items():
                 kill = "-" if report.kill_rate is None else f"{100 * report.kill_rate:.1f}%"
                 validity = "-" if report.validity is None else f"{100 * report.validity:.1f}%"
