@@ -116,8 +116,9 @@ def ray_runtime():
 
 
 # `make test` runs the suite in several pytest-xdist workers. The tests of one group run in one worker, one after the
-# other: "ray" for the tests that use Ray (they take turns on one cluster of 2 CPUs: see `ray_runtime`), "reduced-loop" for the readers of the session's reduced loop (one worker records it, not each), "mbppplus"
-# for the two that load the whole MBPP+ file (the second reads the expected outputs the first cached). Keys are
+# other: "ray" for the tests that use Ray (they take turns on one cluster of 2 CPUs: see `ray_runtime`),
+# "reduced-loop" for the readers of the session's reduced loop (one worker records it, not each), "mbppplus" for
+# the two that load the whole MBPP+ file (the second reads the expected outputs the first cached). Keys are
 # node-id prefixes. (xdist's own `xdist_group` marker does not group under pytest 9, whose node ids it cannot
 # suffix: hence a scheduler of our own.)
 WORKER_GROUPS = {
