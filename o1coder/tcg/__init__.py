@@ -3,8 +3,8 @@
 A model reads a problem and one solution and writes 3 input/output test cases in a parseable block. It is trained
 with SFT on the dataset's own tests in a fixed template, then DPO (chosen: true cases; rejected: the same inputs
 with the outputs shuffled, or with ``tcg.dpo_pairs`` the SFT model's own wrong answers against the reference's
-outputs: :mod:`o1coder.tcg.corrected`), and judged by the share of its tests the reference passes and by how many mutated
-references its tests catch. Training imports torch, TRL and peft only when called.
+outputs: :mod:`o1coder.tcg.corrected`), and judged by the share of its tests the reference passes and by how many
+mutated references its tests catch. Training imports torch, TRL and peft only when called.
 
     from o1coder.tcg import TCGConfig, sft_rows, dpo_rows, generate_tests, evaluate_tests, tcg_reward_tests
 """
