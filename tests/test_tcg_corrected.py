@@ -75,7 +75,7 @@ def test_verdicts_are_read_only_where_they_name_the_output():
 
 
 def test_the_option_is_checked_and_corrected_pairs_need_the_sft_model_and_a_sandbox():
-    with pytest.raises(ValueError, match="dpo_pairs must be one of shuffled, corrected, both; got 'mine'"):
+    with pytest.raises(ValueError, match="dpo_pairs must be one of 'shuffled', 'corrected', 'both'"):
         TCGConfig(dpo_pairs="mine")
     with pytest.raises(ValueError, match="corrected_samples"):
         TCGConfig(corrected_samples=0)

@@ -149,25 +149,24 @@ def _cmd_dpo(args) -> int:
     from o1coder.tcg.train import train_dpo
 
     recipe, out = _recipe(args), _out(args, "dpo")
-    if tcg_config(recipe).dpo_pairs == "shuffled":
+    config = tcg_config(recipe)
+    if config.dpo_pairs == "shuffled":
         rows, report, config = _rows("dpo", args, recipe)
     else:
-        rows, report, config = _sampled_pairs(args, recipe, out)
+        rows, report = _sampled_pairs(args, recipe, config, out)
     result = train_dpo(rows, model_config(recipe), config, out, sft_dir=args.sft, report=report)
     _print_training(result, report)
     return 0
 
 
-def _sampled_pairs(args, recipe, out: Path):
+def _sampled_pairs(args, recipe, config, out: Path):
     """``tcg.dpo_pairs`` corrected or both: the SFT model (``--sft``) samples answers and the sandbox corrects
     them, on the main process only; the other processes of a launch read the pairs it wrote to ``out``."""
     from o1coder.config import model_config, sampling_config
-    from o1coder.tcg.config import tcg_config
     from o1coder.tcg.corrected import training_pairs
     from o1coder.tcg.data import DataReport
     from o1coder.trainkit import computed_once
 
-    config = tcg_config(recipe)
     if not args.sft:
         raise ValueError(f"tcg.dpo_pairs={config.dpo_pairs} pairs the SFT model's own answers: give --sft (a `tcg "
                          "sft` output folder), or set tcg.dpo_pairs=shuffled")
@@ -181,7 +180,7 @@ def _sampled_pairs(args, recipe, out: Path):
         return rows
 
     rows = computed_once(out / "pairs.jsonl", compute)
-    return rows, report, config
+    return rows, report
 
 
 def _print_training(result, report) -> None:

@@ -104,8 +104,7 @@ class TCGConfig:
                               ("max_cases", 1), ("max_field_chars", 1), ("lora_r", 1), ("lora_alpha", 1),
                               ("samples", 1), ("seed", 0), ("corrected_samples", 1)):  # fmt: skip
             v.integer(WHERE, name, getattr(self, name), minimum)
-        if self.dpo_pairs not in DPO_PAIRS:
-            raise ValueError(f"{WHERE}.dpo_pairs must be one of {', '.join(DPO_PAIRS)}; got {self.dpo_pairs!r}")
+        v.choice(WHERE, "dpo_pairs", self.dpo_pairs, DPO_PAIRS)
         for name in ("chat", "lora", "load_in_4bit"):
             v.boolean(WHERE, name, getattr(self, name))
         v.number(WHERE, "lora_dropout", self.lora_dropout, 0, 1, high_open=True)

@@ -55,20 +55,18 @@ def corrected_rows(problems: Sequence[Problem], generator, config: TCGConfig, sa
     sampled = generate_tests(generator, [(p, p.reference) for p in usable],
                              dataclasses.replace(config, samples=config.corrected_samples), params)
     answers: list[tuple[Problem, list[Case]]] = []
+    jobs = []  # the reference on each answer's cases
     for problem, generated in zip(usable, sampled):
-        stdio = call_shape(problem).stdio
-        for text in generated.texts:
-            cases = parse_cases(text, stdio=stdio, max_cases=config.cases_per_sample,
+        shape = call_shape(problem)
+        for text in generated.texts:  # one answer at a time: generate_tests pools an item's answers
+            cases = parse_cases(text, stdio=shape.stdio, max_cases=config.cases_per_sample,
                                 max_field_chars=config.max_field_chars).cases
             if cases:
                 answers.append((problem, cases))
+                jobs.append((problem.reference, [case_to_test(c, shape) for c in cases], problem.setup))
             else:
                 report.counts["answers_without_cases"] += 1
     report.counts["answers_sampled"] += sum(len(g.texts) for g in sampled)
-    jobs = []
-    for problem, cases in answers:
-        shape = call_shape(problem)
-        jobs.append((problem.reference, [case_to_test(c, shape) for c in cases], problem.setup))
     rows = []
     for (problem, cases), result in zip(answers, sandbox.run_many(jobs)):
         corrected = corrected_cases(cases, result.outcomes)
@@ -149,6 +147,7 @@ def training_pairs(problems: Sequence[Problem], config: TCGConfig, *, sandbox=No
                              "it longer, or set tcg.dpo_pairs=both or shuffled")
         return rows, report
     shuffled, first = dpo_rows(problems, config, sandbox)
+    report.counts.pop("skipped_no_solution", None)  # the shuffled report counts those problems already
     first.counts.update(report.counts)
     first.rows = len(shuffled) + len(rows)
     return shuffled + rows, first
