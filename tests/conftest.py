@@ -11,6 +11,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
+# Ray starts its workers at niceness 15, so that its own daemons stay responsive on a loaded machine: beside the
+# suite's other workers (niceness 0) an actor then gets a few percent of a core, and a Ray test that takes 37 s alone
+# took 370 s (one passed the 600 s limit). The tests' clusters start their workers at the suite's own priority.
+os.environ.setdefault("RAY_worker_niceness", "0")
 
 import importlib.util  # noqa: E402
 import subprocess  # noqa: E402
@@ -116,16 +120,16 @@ def ray_runtime():
 
 
 # `make test` runs the suite in several pytest-xdist workers. The tests of one group run in one worker, one after the
-# other: "ray" for the tests that use Ray (they take turns on one cluster of 2 CPUs: see `ray_runtime`),
+# other: "ray" for the tests that use Ray (they take turns on one cluster of 2 CPUs: see `ray_runtime`; a test that
+# takes `ray_runtime` outside the group fails at collection),
 # "reduced-loop" for the readers of the session's reduced loop (one worker records it, not each), "mbppplus" for
 # the two that load the whole MBPP+ file (the second reads the expected outputs the first cached). Keys are
 # node-id prefixes. (xdist's own `xdist_group` marker does not group under pytest 9, whose node ids it cannot
 # suffix: hence a scheduler of our own.)
 WORKER_GROUPS = {
     "tests/test_scale_ray.py::": "ray",
-    "tests/test_loop_cluster.py::": "ray",
-    "tests/test_evaluation_resume.py::": "ray",
-    "tests/test_guidance.py::": "ray",
+    "tests/test_loop_cluster.py::test_the_loop_searches_on_ray": "ray",
+    "tests/test_evaluation_resume.py::test_eval_on_ray_actors": "ray",
     "tests/test_app_loop.py::": "reduced-loop",
     "tests/test_loop_metrics.py::": "reduced-loop",
     "tests/test_loop.py::test_two_rounds_end_to_end": "reduced-loop",
@@ -165,6 +169,10 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+    outside = [item.nodeid for item in items if "ray_runtime" in item.fixturenames and worker_group(item.nodeid) != "ray"]
+    if outside:  # it would start a second cluster beside the shared one, or join it while another test uses it
+        raise pytest.UsageError(f"tests that take ray_runtime must be in the \"ray\" group of WORKER_GROUPS "
+                                f"(tests/conftest.py): {outside}")
 
 
 # The tests' tiny-world policy: the default spec (o1coder.training.world_policy.WORLD_POLICY) with its SFT steps pinned

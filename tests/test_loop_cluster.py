@@ -114,7 +114,10 @@ def test_the_loop_searches_on_ray_and_trains_under_accelerate_on_the_cpu(ray_run
     from o1coder.models import build_tiny_model
 
     build_tiny_model()  # once, before the actors and the launched processes look for it
+    # no untrained baseline and no PRM stage: each Ray search run starts its actors afresh and each stage launches
+    # two processes (the PRM stage in two processes is the previous test's); this test is about the two together
     small = ["loop.train_limit=1", "loop.eval_limit=1", "loop.warm_start=bundled:train", "search.rollouts=1",
+             "loop.baseline=false", "loop.prm=false",
              "sampling.max_new_tokens=16",
              # the untrained model's trees end at once (every step dead): a failing sample against the passing
              # reference makes the DPO pair
