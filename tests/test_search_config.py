@@ -40,6 +40,7 @@ def test_every_field_has_help_and_round_trips():
     ("heldout_fraction", 1.0, r"SearchConfig.heldout_fraction must be a number in \(0, 1\); got 1.0"),
     ("max_executions", 0, r"SearchConfig.max_executions must be an integer >= 1; got 0"),
     ("few_shot", "yes", r"SearchConfig.few_shot must be true or false; got 'yes'"),
+    ("answer", "vote", r"SearchConfig.answer must be one of 'first', 'majority'; got 'vote'"),
 ])
 def test_bad_values_are_named(key, value, message):
     with pytest.raises(ValueError, match=message):

@@ -32,7 +32,7 @@ from o1coder.execution import Sandbox
 from o1coder.models import ScriptedGenerator
 from o1coder.problems import Problem, TestCase
 from o1coder.reasoning import Action, Step, render
-from o1coder.search import SearchConfig, Tree, search
+from o1coder.search import SearchConfig, Tree, best_terminal, search
 from o1coder.search.scripted import step_policy, steps_in_prompt
 from o1coder.search.seeding import derive_seed
 from o1coder.search.selection import exploration_weight
@@ -188,6 +188,25 @@ def test_answer_is_the_best_terminal_and_hidden_tests_score_it_once(sandbox):
     # reward executions: A good + A bad, B syntax + B bad, A2 good; hidden: the answer once
     assert result.stats["executions_by_test_set"] == {"reward": 5, "hidden": 1}
     assert result.stats["programs_executed"] == 6
+
+
+def test_the_majority_answer_is_the_program_most_paths_wrote(sandbox):
+    """Three programs pass the one public test; the first is wrong on the hidden ones, the other two are one program
+    written twice (layout and a comment apart). 'first' hands in the first, 'majority' the program written twice."""
+    wrong, right, again = code("C1", "return x + 2"), code("C2", "return 2 * x"), code("C3", "return 2*x  # twice")
+    table = {(): [plan(Action.STRUCTURE, "P")], ("P",): [wrong, right, again]}
+    results = {}
+    for answer in ("first", "majority"):
+        config = SearchConfig(rollouts=1, k=3, max_depth=3, answer=answer)
+        results[answer] = search(PROBLEM, ScriptedGenerator(step_policy(table)), sandbox, config)
+    first, majority = results["first"], results["majority"]
+    assert [n.reward for n in first.tree.terminals()] == [1.0, 1.0, 1.0]
+    assert first.best.text == wrong and not first.solved and first.hidden.n_passed == 1
+    assert majority.best.text == right and majority.solved
+    assert majority.stats["executions_by_test_set"]["hidden"] == 1
+    # the tree remembers its rule: the app's gold path and any later reader pick the same node
+    assert best_terminal(majority.tree).id == majority.best.id and best_terminal(first.tree).id == first.best.id
+    assert best_terminal(majority.tree, "first").id == first.best.id
 
 
 def test_early_stop_after_passing_terminals(sandbox):

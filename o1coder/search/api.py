@@ -10,13 +10,16 @@ The run store and the CLI call this once per problem with an observer that recor
 
 from __future__ import annotations
 
+import ast
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from o1coder.execution import ExecResult
 from o1coder.models.base import Generator, SamplingParams
 from o1coder.problems import Problem
+from o1coder.reasoning.extract import extract_program
 from o1coder.search.baselines import run_beam, run_best_of_n
 from o1coder.search.config import SearchConfig
 from o1coder.search.context import PriorFn, SearchContext
@@ -77,7 +80,7 @@ def search(problem: Problem, generator: Generator, sandbox, config: SearchConfig
     ctx = SearchContext(problem, generator, sandbox, config, observer, sampling,
                         prior_fn=prior_fn, reward_tests_fn=reward_tests_fn)
     _ALGORITHMS[config.algorithm](ctx)
-    best = best_terminal(ctx.tree)
+    best = best_terminal(ctx.tree, config.answer)
     answer = ctx.program(best) if best is not None else None
     hidden = None
     if answer is not None and config.score_hidden:
@@ -134,9 +137,27 @@ def search_many(problems: Sequence[Problem], generator: Generator, sandbox, conf
     return InFlight(generator, sandbox, concurrency).map(problems, work, on_result)
 
 
-def best_terminal(tree: Tree) -> Node | None:
-    """The code node with the highest reward; ties by value (Q/N), then the earliest created."""
+def best_terminal(tree: Tree, answer: str | None = None) -> Node | None:
+    """The answer a search hands in: among the code nodes with the highest reward, by ``answer`` (default: the
+    tree's own ``search.answer``, else "first"). "first": the highest value (Q/N), then the earliest created.
+    "majority": the program written most often among them (:func:`program_key`), then as "first"."""
     scored = [n for n in tree.terminals() if n.reward is not None]
     if not scored:
         return None
+    answer = answer or tree.config.get("search", {}).get("answer") or "first"
+    if answer == "majority":
+        top = max(n.reward for n in scored)
+        scored = [n for n in scored if n.reward == top]
+        counts = Counter(program_key(n.text) for n in scored)
+        return max(scored, key=lambda n: (counts[program_key(n.text)], n.value, -n.created))
     return max(scored, key=lambda n: (n.reward, n.value, -n.created))
+
+
+def program_key(text: str) -> str:
+    """What two code steps share when they hold the same program: its syntax tree (layout and comments aside), or
+    the text with whitespace collapsed when it does not parse."""
+    code = extract_program(text).code or text
+    try:
+        return ast.dump(ast.parse(code))
+    except (SyntaxError, ValueError):
+        return " ".join(code.split())

@@ -20,6 +20,7 @@ PRIORS = ("logprob", "prm")
 SCHEDULES = ("constant", "exponential", "linear")
 REWARD_TESTS = ("public", "heldout", "generated")
 PROMPTS = ("pseudocode", "vanilla")
+ANSWERS = ("first", "majority")
 
 
 def _help(text: str) -> dict[str, str]:
@@ -108,6 +109,14 @@ class SearchConfig:
         default=None,
         metadata=_help("Stop once this many terminals pass all reward tests (null: use the whole budget)."),
     )
+    answer: str = field(
+        default="first",
+        metadata=_help("Which code node the search hands in among those with the highest reward on the reward tests "
+                       "(only its program meets the hidden tests): 'first' (the highest Q/N, then the earliest "
+                       "created) or 'majority' (the program written most often among them, layout and comments "
+                       "aside; then as 'first'). A few public tests pass several programs, some of them wrong; a "
+                       "program that several paths wrote is more often right."),
+    )  # fmt: skip
     truncated_steps_dead: bool = field(
         default=True,
         metadata=_help("A step cut off at the token limit (finish 'length') is a dead child, even if it parses."),
@@ -145,7 +154,7 @@ class SearchConfig:
     def __post_init__(self) -> None:
         for name, allowed in (("algorithm", ALGORITHMS), ("exploration_schedule", SCHEDULES),
                               ("selection", SELECTIONS), ("prior", PRIORS), ("reward_tests", REWARD_TESTS),
-                              ("best_of_n_prompt", PROMPTS)):
+                              ("best_of_n_prompt", PROMPTS), ("answer", ANSWERS)):
             if getattr(self, name) not in allowed:
                 self._fail(name, "one of " + ", ".join(map(repr, allowed)))
         self._int("seed", 0)
