@@ -71,7 +71,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                                "(default 1,000; 0 skips)")
     p.add_argument("--tcg-eval", type=int, default=200, help="held-out problems the TCG is judged on (default 200)")
     p.add_argument("--tcg-pairs", choices=("shuffled", "corrected", "both"), default="corrected",
-                   help="where the TCG's DPO pairs come from (default corrected: see TCG_OVERRIDES)")
+                   help="where the TCG's DPO pairs come from (default corrected; README, 'Corrected pairs')")
     p.add_argument("--tcg-pair-problems", type=int, default=500,
                    help="DPO pairs from the first N TCG training problems only (default 500; 0: all)")
     p.add_argument("--tcg-set", action="append", default=None, metavar="KEY=VALUE",

@@ -148,8 +148,9 @@ def best_terminal(tree: Tree, answer: str | None = None) -> Node | None:
     if answer == "majority":
         top = max(n.reward for n in scored)
         scored = [n for n in scored if n.reward == top]
-        counts = Counter(program_key(n.text) for n in scored)
-        return max(scored, key=lambda n: (counts[program_key(n.text)], n.value, -n.created))
+        keys = {n.id: program_key(n.text) for n in scored}  # each program parsed once
+        counts = Counter(keys.values())
+        return max(scored, key=lambda n: (counts[keys[n.id]], n.value, -n.created))
     return max(scored, key=lambda n: (n.reward, n.value, -n.created))
 
 
