@@ -78,6 +78,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="recipe overrides for the TCG section (repeatable; default: "
                         f"{' '.join(TCG_OVERRIDES)})")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: fastest on a shared CPU)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="keep the libraries' own progress bars and info messages (default: quiet, as the CLI)")
     return p.parse_args(argv)
 
 
@@ -164,6 +166,10 @@ def tcg_validity(policy: Path, train, held_out, workdir: Path, sandbox, pairs: s
 def main(argv=None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        from o1coder.console import quiet_libraries
+
+        quiet_libraries()  # the TCG section's dataset maps and trainers would print a bar each
     import torch
 
     torch.set_num_threads(args.threads)
