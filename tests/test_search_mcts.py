@@ -207,6 +207,8 @@ def test_the_majority_answer_is_the_program_most_paths_wrote(sandbox):
     # the tree remembers its rule: the app's gold path and any later reader pick the same node
     assert best_terminal(majority.tree).id == majority.best.id and best_terminal(first.tree).id == first.best.id
     assert best_terminal(majority.tree, "first").id == first.best.id
+    with pytest.raises(ValueError, match="answer must be one of 'first', 'majority'; got 'vote'"):
+        best_terminal(majority.tree, "vote")
 
 
 def test_early_stop_after_passing_terminals(sandbox):

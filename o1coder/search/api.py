@@ -21,7 +21,7 @@ from o1coder.models.base import Generator, SamplingParams
 from o1coder.problems import Problem
 from o1coder.reasoning.extract import extract_program
 from o1coder.search.baselines import run_beam, run_best_of_n
-from o1coder.search.config import SearchConfig
+from o1coder.search.config import ANSWERS, SearchConfig
 from o1coder.search.context import PriorFn, SearchContext
 from o1coder.search.mcts import run_mcts
 from o1coder.search.observer import NullObserver, SearchObserver
@@ -145,6 +145,8 @@ def best_terminal(tree: Tree, answer: str | None = None) -> Node | None:
     if not scored:
         return None
     answer = answer or tree.config.get("search", {}).get("answer") or "first"
+    if answer not in ANSWERS:  # a misspelt rule would otherwise hand in the "first" answer without a word
+        raise ValueError(f"answer must be one of {', '.join(map(repr, ANSWERS))}; got {answer!r}")
     if answer == "majority":
         top = max(n.reward for n in scored)
         scored = [n for n in scored if n.reward == top]
